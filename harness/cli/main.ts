@@ -1,0 +1,123 @@
+import { readdirSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { startVitest } from 'vitest/node';
+import { loadScenarioFile, ScenarioError } from '../scenario/load.js';
+import { guestImage, DEFAULT_IMAGE } from '../images/build.js';
+import { ENV } from '../run/config.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const REPORTERS = { pretty: 'default', junit: 'junit', json: 'json' } as const;
+
+const program = new Command()
+  .name('nvdimm-harness')
+  .description('Boots real QEMU guests to verify virtual NVDIMM behaviour, from declarative YAML scenarios.')
+  .showHelpAfterError();
+
+program
+  .command('run')
+  .description('run scenario files (default: every scenarios/**/*.yaml) and report each step')
+  .argument('[files...]', 'scenario files or folders')
+  .option('--qemu <path>', 'QEMU binary (default: qemu-system-x86_64 on PATH, else Debian bookworm\'s, fetched into the cache)')
+  .option('--image <name>', `guest image, images/NAME.json (default: ${DEFAULT_IMAGE})`)
+  .addOption(new Option('--accel <mode>', 'accelerator: kvm only if a probe guest boots under it').choices(['auto', 'kvm', 'tcg']).default('auto'))
+  .option('-t, --filter <pattern>', 'run only steps whose full name matches this regular expression')
+  .addOption(new Option('--reporter <name>', 'report format').choices(Object.keys(REPORTERS)).default('pretty'))
+  .option('--output-file <path>', 'write the junit or json report to this file')
+  .option('--shard <i/n>', 'run only shard i of n (for CI matrices)', shard)
+  .addHelpText('after', `
+Examples:
+  $ nvdimm-harness run                              # every scenario
+  $ nvdimm-harness run scenarios/basic.yaml         # one scenario
+  $ nvdimm-harness run -t 'ndctl' --accel tcg       # only matching steps, under TCG
+  $ nvdimm-harness run --reporter junit --output-file report.xml --shard 1/4
+
+Exit status: 0 all passed, 1 a step failed, 2 a scenario file is malformed (nothing was started).`)
+  .action(async (args: string[], opts: RunOptions) => {
+    process.exitCode = await run(args, opts);
+  });
+
+const image = program.command('image').description('guest images');
+image
+  .command('build')
+  .description('build a guest image (or find it in the cache) and print where it is')
+  .argument('[name]', 'image name, images/NAME.json', DEFAULT_IMAGE)
+  .action(async (name: string) => {
+    const started = Date.now();
+    const built = await guestImage(name, { log: (line) => console.error(line) });
+    console.log(`${built.name}: kernel ${built.kernelVersion}, ${built.cached ? 'cached' : 'built'} in ${Date.now() - started} ms`);
+    console.log(`  kernel    ${built.vmlinux}\n  initramfs ${built.initramfs}`);
+  });
+
+interface RunOptions {
+  qemu?: string;
+  image?: string;
+  accel: string;
+  filter?: string;
+  reporter: keyof typeof REPORTERS;
+  outputFile?: string;
+  shard?: string;
+}
+
+function shard(value: string): string {
+  if (!/^\d+\/\d+$/.test(value)) throw new InvalidArgumentError('expected i/n, e.g. 2/4');
+  return value;
+}
+
+async function run(args: string[], opts: RunOptions): Promise<number> {
+  const files = scenarioFiles(args.length ? args : [join(ROOT, 'scenarios')]);
+  // Every file is checked before anything starts: a typo should cost a second, not a boot.
+  const errors = files.flatMap((f) => {
+    try {
+      loadScenarioFile(relative(process.cwd(), f));
+      return [];
+    } catch (e) {
+      if (e instanceof ScenarioError) return [e.message];
+      throw e;
+    }
+  });
+  if (errors.length) {
+    console.error(errors.join('\n'));
+    console.error(`\n${errors.length} malformed scenario file(s); nothing was run.`);
+    return 2;
+  }
+  if (files.length === 0) {
+    console.error('no scenario files found');
+    return 2;
+  }
+  if (opts.qemu) process.env[ENV.qemu] = resolve(opts.qemu);
+  if (opts.image) process.env[ENV.image] = opts.image;
+  process.env[ENV.accel] = opts.accel;
+  const vitest = await startVitest('test', [], {
+    root: ROOT,
+    config: join(ROOT, 'vitest.config.ts'),
+    include: files,
+    watch: false,
+    testNamePattern: opts.filter,
+    reporters: [REPORTERS[opts.reporter]],
+    outputFile: opts.outputFile,
+    shard: opts.shard,
+  });
+  await vitest.close();
+  return process.exitCode === undefined || process.exitCode === 0 ? 0 : 1;
+}
+
+function scenarioFiles(args: string[]): string[] {
+  return args.flatMap((arg) => {
+    const path = resolve(arg);
+    let isDir = false;
+    try {
+      isDir = statSync(path).isDirectory();
+    } catch {
+      return [path]; // reported by the loader, with its name
+    }
+    if (!isDir) return [path];
+    return readdirSync(path, { recursive: true, encoding: 'utf8' })
+      .filter((f) => /\.ya?ml$/.test(f))
+      .sort()
+      .map((f) => join(path, f));
+  });
+}
+
+await program.parseAsync();

@@ -1,0 +1,160 @@
+import { createServer } from 'node:net';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { GuestSpec } from '../scenario/schema.js';
+import type { QemuBinary } from '../qemu/binary.js';
+import { qemuArgv, type Accel } from '../qemu/argv.js';
+import { QemuProcess, type QemuExit } from '../qemu/process.js';
+import { Qmp } from '../qemu/qmp.js';
+import { GuestFailure, SerialConsole } from './console.js';
+import { SshSession, type ExecResult, type KeyPair } from './ssh.js';
+
+export interface GuestOptions {
+  name: string;
+  spec: GuestSpec;
+  qemu: QemuBinary;
+  kernel: string;
+  initramfs: string;
+  accel: Accel;
+  files: Record<string, string>;
+  fileSizes: Record<string, number>;
+  /** Private run directory: sockets and logs go here. */
+  dir: string;
+  keys: KeyPair;
+  bootTimeoutMs: number;
+  /** Extra kernel command line words. */
+  append?: string[];
+}
+
+/** QEMU refused to start, or exited before the guest was up: its own words and exit status. */
+export class QemuExitedError extends Error {
+  constructor(
+    readonly exit: QemuExit,
+    readonly commandLine: string,
+    serial: string,
+  ) {
+    super(
+      `QEMU exited with ${exit.signal ? `signal ${exit.signal}` : `status ${exit.code}`} before the guest was up:\n` +
+        `${exit.stderr || '(nothing on stderr)'}\n--- serial console ---\n${serial}`,
+    );
+    this.name = 'QemuExitedError';
+  }
+}
+
+const PORT_TAKEN = /Could not set up host forwarding rule/;
+
+/** One running guest: its QEMU process, serial console, QMP and SSH. */
+export class Guest {
+  ssh: SshSession | undefined;
+  qmp: Qmp | undefined;
+  readonly console: SerialConsole;
+  /** Milliseconds from starting QEMU to SSH answering. */
+  bootMs = 0;
+
+  private constructor(
+    readonly opts: GuestOptions,
+    readonly process: QemuProcess,
+    readonly sshPort: number,
+  ) {
+    this.console = new SerialConsole(process.stdout, join(opts.dir, `${opts.name}.serial.log`));
+  }
+
+  get commandLine(): string {
+    return this.process.commandLine;
+  }
+
+  /** Starts QEMU only; `ready()` waits for the guest. A start-up refusal surfaces from either. */
+  static async launch(opts: GuestOptions): Promise<Guest> {
+    const port = await freePort();
+    const argv = qemuArgv(
+      {
+        guest: opts.spec,
+        files: opts.files,
+        kernel: opts.kernel,
+        initramfs: opts.initramfs,
+        append: [`nvh.authkey=${opts.keys.publicBlob}`, ...(opts.append ?? [])],
+        accel: opts.accel,
+        qmpSocket: join(opts.dir, `${opts.name}.qmp`),
+        sshPort: port,
+        firmware: opts.qemu.firmware,
+      },
+      opts.fileSizes,
+    );
+    const guest = new Guest(opts, new QemuProcess(opts.qemu, argv), port);
+    await writeFile(join(opts.dir, `${opts.name}.cmdline`), `${guest.commandLine}\n`, { mode: 0o600 });
+    return guest;
+  }
+
+  /** Launches and waits until SSH answers; a forwarding port taken meanwhile by someone else is retried. */
+  static async boot(opts: GuestOptions): Promise<Guest> {
+    for (let attempt = 1; ; attempt++) {
+      const guest = await Guest.launch(opts);
+      try {
+        await guest.ready();
+        return guest;
+      } catch (e) {
+        await guest.stop();
+        if (e instanceof QemuExitedError && PORT_TAKEN.test(e.exit.stderr) && attempt < 5) continue;
+        throw e;
+      }
+    }
+  }
+
+  /** Waits for the guest's sshd, failing at once if QEMU exits or the guest panics. */
+  async ready(): Promise<void> {
+    const started = Date.now();
+    const deadline = sleep(this.opts.bootTimeoutMs, 'timeout' as const, { ref: false });
+    const outcome = await Promise.race([
+      this.console.waitFor(/^NVH-READY/).then(() => 'ready' as const),
+      this.process.exited.then((exit) => ({ exit })),
+      this.console.fatal().then((line) => ({ fatal: line })),
+      deadline,
+    ]);
+    if (outcome === 'timeout') {
+      throw new GuestFailure(`guest ${this.opts.name} did not bring up sshd within ${this.opts.bootTimeoutMs / 1000} s`, this.console.excerpt());
+    }
+    if (typeof outcome === 'object' && 'exit' in outcome) {
+      throw new QemuExitedError(outcome.exit, this.commandLine, this.console.excerpt());
+    }
+    if (typeof outcome === 'object' && 'fatal' in outcome) {
+      throw new GuestFailure(`guest ${this.opts.name} failed during boot: ${outcome.fatal}`, this.console.excerpt(new RegExp(escape(outcome.fatal))));
+    }
+    const [, hostKey] = await this.console.waitFor(/^NVH-HOSTKEY ssh-ed25519 (\S+)/);
+    this.ssh = await SshSession.connect(this.sshPort, this.opts.keys, hostKey!, this.opts.bootTimeoutMs);
+    this.qmp = await Qmp.connect(join(this.opts.dir, `${this.opts.name}.qmp`));
+    this.bootMs = Date.now() - started;
+  }
+
+  exec(command: string, stdin?: Buffer): Promise<ExecResult> {
+    if (!this.ssh) throw new Error(`guest ${this.opts.name} is not booted`);
+    return this.ssh.exec(command, stdin);
+  }
+
+  /** Stops QEMU (QMP quit, then signals) and writes the QMP transcript beside the serial log. */
+  async stop(): Promise<QemuExit> {
+    this.ssh?.close();
+    if (this.qmp && !this.process.hasExited) {
+      await Promise.race([this.qmp.execute('quit').catch(() => undefined), sleep(2000, undefined, { ref: false })]);
+    }
+    const exit = await Promise.race([this.process.exited, sleep(3000, undefined, { ref: false })]);
+    const final = exit ?? (await this.process.kill());
+    this.qmp?.close();
+    if (this.qmp) await writeFile(join(this.opts.dir, `${this.opts.name}.qmp.log`), `${this.qmp.transcript.join('\n')}\n`, { mode: 0o600 });
+    await this.console.close();
+    return final;
+  }
+}
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** A port on 127.0.0.1 that was free a moment ago; QEMU failing to bind it is retried by `boot`. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

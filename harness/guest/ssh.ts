@@ -1,0 +1,68 @@
+import ssh2 from 'ssh2';
+
+const { Client, utils } = ssh2;
+
+export interface KeyPair {
+  private: string;
+  /** The public key blob, base64, as authorized_keys has it after the type. */
+  publicBlob: string;
+}
+
+/** A key pair made for one run; it never touches the disk. */
+export function runKeyPair(): KeyPair {
+  const keys = utils.generateKeyPairSync('ed25519');
+  return { private: keys.private, publicBlob: keys.public.split(' ')[1]! };
+}
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** An SSH session in a guest, on 127.0.0.1 only, accepting only the host key the guest printed at boot. */
+export class SshSession {
+  private constructor(private readonly client: InstanceType<typeof Client>) {}
+
+  static connect(port: number, keys: KeyPair, hostKeyBlob: string, timeoutMs: number): Promise<SshSession> {
+    const pinned = Buffer.from(hostKeyBlob, 'base64');
+    return new Promise((resolve, reject) => {
+      const client = new Client();
+      client
+        .once('ready', () => resolve(new SshSession(client)))
+        .once('error', (e) => reject(new Error(`SSH to 127.0.0.1:${port} failed: ${e.message}`)))
+        .connect({
+          host: '127.0.0.1',
+          port,
+          username: 'root',
+          privateKey: keys.private,
+          readyTimeout: timeoutMs,
+          hostVerifier: (key: Buffer) => key.equals(pinned),
+        });
+    });
+  }
+
+  exec(command: string, stdin?: Buffer): Promise<ExecResult> {
+    return new Promise((resolve, reject) => {
+      this.client.exec(command, (err, stream) => {
+        if (err) return reject(err);
+        const out: Buffer[] = [];
+        const errOut: Buffer[] = [];
+        stream.on('data', (d: Buffer) => out.push(d));
+        stream.stderr.on('data', (d: Buffer) => errOut.push(d));
+        stream.on('close', (code: number | null, signal?: string) =>
+          resolve({
+            code: code ?? (signal ? 128 : 255),
+            stdout: Buffer.concat(out).toString('utf8'),
+            stderr: Buffer.concat(errOut).toString('utf8'),
+          }),
+        );
+        stream.end(stdin);
+      });
+    });
+  }
+
+  close(): void {
+    this.client.end();
+  }
+}

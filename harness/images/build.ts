@@ -1,0 +1,178 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { AptRoot, unpackDebs } from '../debian/apt.js';
+import { debianMirror } from '../debian/mirror.js';
+import { cacheDir } from '../cache.js';
+import { cpioArchive, type CpioEntry } from './cpio.js';
+import { vmlinuxFromBzImage } from './kernel.js';
+import { resolveModules } from './modules.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const IMAGES_DIR = resolve(here, '../../images');
+export const DEFAULT_IMAGE = 'debian-bookworm';
+
+/** A built guest: an uncompressed kernel booted through PVH, and an uncompressed initramfs. */
+export interface GuestImage {
+  name: string;
+  dir: string;
+  vmlinux: string;
+  initramfs: string;
+  kernelVersion: string;
+  /** Package name -> version, of everything unpacked into the image. */
+  packages: Record<string, string>;
+}
+
+interface Recipe {
+  suite: string;
+  kernel: string;
+  packages: string[];
+  binaries: string[];
+  modules: string[];
+}
+
+export interface BuildOptions {
+  /** Called with progress lines; the build is silent otherwise. */
+  log?: (line: string) => void;
+}
+
+/** The image from the cache, building it first if its inputs changed or it was never built. */
+export async function guestImage(name = DEFAULT_IMAGE, opts: BuildOptions = {}): Promise<GuestImage & { cached: boolean }> {
+  const recipePath = join(IMAGES_DIR, `${name}.json`);
+  if (!existsSync(recipePath)) {
+    const known = (await readdir(IMAGES_DIR)).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
+    throw new Error(`unknown guest image "${name}": there is no images/${name}.json (known: ${known.join(', ')})`);
+  }
+  const key = await inputsKey(recipePath);
+  const dir = join(cacheDir(), 'images', `${name}-${key}`);
+  const manifest = join(dir, 'manifest.json');
+  if (existsSync(manifest)) return { ...located(JSON.parse(await readFile(manifest, 'utf8')) as GuestImage, dir), cached: true };
+
+  const recipe = JSON.parse(await readFile(recipePath, 'utf8')) as Recipe;
+  await mkdir(dirname(dir), { recursive: true });
+  const work = await mkdtemp(join(dirname(dir), `.build-${name}-`));
+  try {
+    const image = await build(name, recipe, work, opts.log ?? (() => {}));
+    const out = join(work, 'out');
+    await writeFile(join(out, 'manifest.json'), JSON.stringify(image, null, 2));
+    // Another run may have built the same key meanwhile: theirs is as good as ours.
+    await rename(out, dir).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOTEMPTY' && e.code !== 'EEXIST') throw e;
+    });
+    return { ...located(image, dir), cached: false };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** The manifest names the files relative to the image's folder, so the cache can move. */
+function located(image: Omit<GuestImage, 'dir'>, dir: string): GuestImage {
+  return { ...image, dir, vmlinux: join(dir, 'vmlinux'), initramfs: join(dir, 'initramfs.cpio') };
+}
+
+/** Hash of everything the image is made from: the recipe, the guest init and this builder's code. */
+async function inputsKey(recipePath: string): Promise<string> {
+  const hash = createHash('sha256');
+  for (const f of [recipePath, join(IMAGES_DIR, 'init'), ...(await sources(here)), ...(await sources(join(here, '../debian')))]) {
+    hash.update(f.slice(f.lastIndexOf('/'))).update(await readFile(f));
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
+async function sources(dir: string): Promise<string[]> {
+  return (await readdir(dir)).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).sort().map((f) => join(dir, f));
+}
+
+async function build(name: string, recipe: Recipe, work: string, log: (line: string) => void): Promise<Omit<GuestImage, 'dir'>> {
+  const mirror = debianMirror();
+  log(`image ${name}: fetching Debian ${recipe.suite} packages from ${mirror}`);
+  const apt = new AptRoot(join(work, 'apt'), recipe.suite, mirror);
+  await apt.update();
+  const kernelPackage = await apt.dependencyOf(recipe.kernel, 'linux-image-');
+  const kernelDebs = await apt.downloadOnly([kernelPackage], join(work, 'kernel-debs'));
+  const userDebs = await apt.downloadClosure(recipe.packages);
+  const kernelRoot = join(work, 'kernel');
+  const root = join(work, 'root');
+  await unpackDebs(kernelDebs, kernelRoot);
+  await unpackDebs(userDebs, root);
+
+  const version = (await readdir(join(kernelRoot, 'boot'))).find((f) => f.startsWith('vmlinuz-'))?.slice('vmlinuz-'.length);
+  if (!version) throw new Error(`${kernelPackage} has no /boot/vmlinuz-*`);
+  log(`image ${name}: kernel ${version}, extracting the uncompressed vmlinux`);
+  const out = join(work, 'out');
+  await mkdir(out);
+  await writeFile(join(out, 'vmlinux'), await vmlinuxFromBzImage(await readFile(join(kernelRoot, 'boot', `vmlinuz-${version}`))));
+
+  const modules = await resolveModules(join(kernelRoot, 'lib/modules', version), recipe.modules);
+  const entries: CpioEntry[] = [
+    ...['bin', 'sbin', 'usr', 'usr/bin', 'usr/sbin', 'lib', 'lib64', 'lib/x86_64-linux-gnu', 'etc', 'etc/nvh', 'proc', 'sys', 'dev', 'root', 'tmp', 'run', 'var', 'mnt'].map(
+      (path): CpioEntry => ({ kind: 'dir', path, mode: path === 'tmp' ? 0o1777 : 0o755 }),
+    ),
+    { kind: 'chardev', path: 'dev/console', mode: 0o600, major: 5, minor: 1 },
+    { kind: 'file', path: 'init', mode: 0o755, data: await readFile(join(IMAGES_DIR, 'init')) },
+    { kind: 'file', path: 'etc/passwd', mode: 0o644, data: Buffer.from('root:x:0:0:root:/root:/bin/sh\n') },
+    { kind: 'file', path: 'etc/group', mode: 0o644, data: Buffer.from('root:x:0:\n') },
+    { kind: 'file', path: 'etc/nvh/modules', mode: 0o644, data: Buffer.from(modules.map((m) => `${m.path}\n`).join('')) },
+    ...dirsFor(modules.map((m) => `lib/modules/${m.path}`)),
+    ...modules.map((m): CpioEntry => ({ kind: 'file', path: `lib/modules/${m.path}`, mode: 0o644, data: m.data })),
+    ...(await busybox(root)),
+    ...(await binariesWithLibraries(root, recipe.binaries)),
+  ];
+  await writeFile(join(out, 'initramfs.cpio'), cpioArchive(entries));
+  return { name, vmlinux: 'vmlinux', initramfs: 'initramfs.cpio', kernelVersion: version, packages: await packageVersions([...kernelDebs, ...userDebs]) };
+}
+
+function dirsFor(paths: string[]): CpioEntry[] {
+  const dirs = new Set<string>();
+  for (const p of paths) for (let d = dirname(p); d !== '.' && d !== 'lib'; d = dirname(d)) dirs.add(d);
+  return [...dirs].sort().map((path) => ({ kind: 'dir', path, mode: 0o755 }));
+}
+
+/** busybox-static and a symlink for each of its applets, where busybox itself says they belong. */
+async function busybox(root: string): Promise<CpioEntry[]> {
+  const bin = join(root, 'bin/busybox');
+  const { stdout } = await execa(bin, ['--list-full']);
+  const links = stdout.split('\n').filter((l) => l && l !== 'bin/busybox' && !l.startsWith('linuxrc'));
+  return [
+    { kind: 'file', path: 'bin/busybox', mode: 0o755, data: await readFile(bin) },
+    ...links.map((path): CpioEntry => ({ kind: 'symlink', path, target: '/bin/busybox' })),
+  ];
+}
+
+/**
+ * The binaries and the shared libraries they load, found by asking the suite's own dynamic loader
+ * (`ld.so --list`) inside the unpacked tree. A library resolved outside that tree means a missing package.
+ */
+async function binariesWithLibraries(root: string, binaries: string[]): Promise<CpioEntry[]> {
+  const ldso = join(root, 'lib/x86_64-linux-gnu/ld-linux-x86-64.so.2');
+  const libraryPath = ['lib/x86_64-linux-gnu', 'usr/lib/x86_64-linux-gnu'].map((d) => join(root, d)).join(':');
+  const libraries = new Map<string, string>();
+  const entries: CpioEntry[] = [];
+  for (const binary of binaries) {
+    const path = join(root, binary);
+    entries.push({ kind: 'file', path: binary, mode: 0o755, data: await readFile(path) });
+    const { stdout } = await execa(ldso, ['--library-path', libraryPath, '--list', path]);
+    for (const m of stdout.matchAll(/^\s*(\S+) => (\S+)/gm)) {
+      if (!m[2]!.startsWith(root)) throw new Error(`${binary} needs ${m[1]}, which no unpacked package provides (found ${m[2]} on the host)`);
+      libraries.set(m[1]!, m[2]!);
+    }
+  }
+  for (const [soname, file] of libraries) {
+    entries.push({ kind: 'file', path: `lib/x86_64-linux-gnu/${soname}`, mode: 0o755, data: await readFile(file) });
+  }
+  entries.push({ kind: 'file', path: 'lib64/ld-linux-x86-64.so.2', mode: 0o755, data: await readFile(ldso) });
+  return entries;
+}
+
+async function packageVersions(debs: string[]): Promise<Record<string, string>> {
+  const versions: Record<string, string> = {};
+  for (const deb of debs) {
+    const { stdout } = await execa('dpkg-deb', ['--show', '--showformat=${Package} ${Version}', deb]);
+    const [pkg, version] = stdout.split(' ');
+    versions[pkg!] = version!;
+  }
+  return versions;
+}

@@ -1,0 +1,70 @@
+import { readFile, readdir } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { execa } from 'execa';
+
+export interface KernelModule {
+  name: string;
+  /** Path of the .ko below lib/modules/VERSION. */
+  path: string;
+  data: Buffer;
+}
+
+const canonical = (name: string) => name.replace(/-/g, '_');
+
+/**
+ * The wanted modules and everything they depend on, in an order `insmod` can load them (dependencies
+ * first). Dependencies are read from each module's own modinfo `depends=` field, so no depmod is needed.
+ */
+export async function resolveModules(modulesDir: string, wanted: string[]): Promise<KernelModule[]> {
+  const files = new Map<string, string>();
+  for (const file of await walk(join(modulesDir, 'kernel'))) {
+    const m = /([^/]+)\.ko(\.xz)?$/.exec(file);
+    if (m) files.set(canonical(m[1]!), file);
+  }
+  const builtin = new Set(
+    (await readFile(join(modulesDir, 'modules.builtin'), 'utf8').catch(() => ''))
+      .split('\n')
+      .map((l) => /([^/]+)\.ko$/.exec(l)?.[1])
+      .filter((n): n is string => !!n)
+      .map(canonical),
+  );
+
+  const ordered: KernelModule[] = [];
+  const seen = new Set<string>();
+  const visit = async (name: string, chain: string[]) => {
+    const key = canonical(name);
+    if (seen.has(key) || builtin.has(key)) return;
+    const file = files.get(key);
+    if (!file) throw new Error(`kernel module ${name} (needed by ${chain.join(' <- ') || 'the recipe'}) is neither in ${modulesDir} nor built in`);
+    seen.add(key);
+    const data = file.endsWith('.xz') ? await unxz(file) : await readFile(file);
+    for (const dep of modinfoDepends(data)) await visit(dep, [name, ...chain]);
+    ordered.push({ name: key, path: relative(modulesDir, file).replace(/\.xz$/, ''), data });
+  };
+  for (const name of wanted) await visit(name, []);
+  return ordered;
+}
+
+/** The `depends=` entry of a module's .modinfo section (NUL-separated key=value strings). */
+export function modinfoDepends(ko: Buffer): string[] {
+  const at = ko.indexOf('\0depends=');
+  if (at < 0) return [];
+  const start = at + '\0depends='.length;
+  const value = ko.toString('latin1', start, ko.indexOf(0, start));
+  return value.split(',').filter(Boolean);
+}
+
+async function unxz(file: string): Promise<Buffer> {
+  const { stdout } = await execa('xz', ['--decompress', '--stdout', file], { encoding: 'buffer' });
+  return Buffer.from(stdout);
+}
+
+async function walk(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await walk(p)));
+    else out.push(p);
+  }
+  return out;
+}

@@ -1,0 +1,100 @@
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { delimiter, dirname, join } from 'node:path';
+import { execa } from 'execa';
+import { AptRoot, unpackDebs } from '../debian/apt.js';
+import { debianMirror } from '../debian/mirror.js';
+import { cacheDir } from '../cache.js';
+
+/** A runnable QEMU: how to start it, and what it says its version is. */
+export interface QemuBinary {
+  /** The program to execute: the QEMU binary, or the suite's dynamic loader for a provisioned build. */
+  command: string;
+  /** Arguments that go before QEMU's own (the loader's library path and the binary). */
+  prefix: string[];
+  env: Record<string, string>;
+  /** -L directories for firmware that matches this build. */
+  firmware: string[];
+  /** e.g. "7.2.22" */
+  version: string;
+  /** Where it came from, for reports: a path, or "Debian bookworm (cache)". */
+  origin: string;
+}
+
+export const DEFAULT_SUITE = 'bookworm';
+
+/**
+ * The QEMU to use: `path` if given, else `qemu-system-x86_64` on PATH, else bookworm's build provisioned
+ * into the cache (fetched without root on first use).
+ */
+export async function findQemu(path?: string, log: (line: string) => void = () => {}): Promise<QemuBinary> {
+  if (path) return hostQemu(path);
+  const onPath = whichSync('qemu-system-x86_64');
+  if (onPath) return hostQemu(onPath);
+  return provisionedQemu(DEFAULT_SUITE, log);
+}
+
+async function hostQemu(path: string): Promise<QemuBinary> {
+  if (!existsSync(path)) throw new Error(`QEMU binary ${path} does not exist`);
+  return { command: path, prefix: [], env: {}, firmware: [], version: await readVersion(path, [], {}), origin: path };
+}
+
+export async function readVersion(command: string, prefix: string[], env: Record<string, string>): Promise<string> {
+  const { stdout } = await execa(command, [...prefix, '--version'], { env });
+  const m = /QEMU emulator version (\d+)\.(\d+)(?:\.(\d+))?/.exec(stdout);
+  if (!m) throw new Error(`cannot read a version from \`${command} --version\`: ${stdout.split('\n')[0]}`);
+  return `${m[1]}.${m[2]}.${m[3] ?? 0}`;
+}
+
+function whichSync(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir && existsSync(join(dir, name))) return join(dir, name);
+  }
+  return undefined;
+}
+
+/**
+ * A Debian suite's qemu-system-x86 with its whole library closure and firmware, unpacked into the cache and
+ * run through that suite's own dynamic loader, so it needs nothing from the host but the kernel.
+ */
+export async function provisionedQemu(suite: string, log: (line: string) => void = () => {}): Promise<QemuBinary> {
+  const root = join(cacheDir(), 'qemu', suite);
+  const manifest = join(root, 'manifest.json');
+  if (!existsSync(manifest)) await provision(suite, root, log);
+  const { version } = JSON.parse(await readFile(manifest, 'utf8')) as { version: string };
+  return { ...layout(root), version, origin: `Debian ${suite} (${root})` };
+}
+
+function layout(root: string): Omit<QemuBinary, 'version' | 'origin'> {
+  const tree = join(root, 'tree');
+  const libs = ['lib/x86_64-linux-gnu', 'usr/lib/x86_64-linux-gnu'].map((d) => join(tree, d)).join(':');
+  return {
+    command: join(tree, 'lib/x86_64-linux-gnu/ld-linux-x86-64.so.2'),
+    prefix: ['--library-path', libs, join(tree, 'usr/bin/qemu-system-x86_64')],
+    // Debian builds accelerators and devices as loadable modules, looked up in a compiled-in path.
+    env: { QEMU_MODULE_DIR: join(tree, 'usr/lib/x86_64-linux-gnu/qemu') },
+    firmware: ['usr/share/qemu', 'usr/share/seabios', 'usr/lib/ipxe/qemu'].map((d) => join(tree, d)),
+  };
+}
+
+async function provision(suite: string, root: string, log: (line: string) => void): Promise<void> {
+  await mkdir(dirname(root), { recursive: true });
+  const work = await mkdtemp(`${root}.partial-`);
+  try {
+    const mirror = debianMirror();
+    log(`qemu: fetching Debian ${suite}'s qemu-system-x86 from ${mirror}`);
+    const apt = new AptRoot(join(work, 'apt'), suite, mirror);
+    await apt.update();
+    await unpackDebs(await apt.downloadClosure(['qemu-system-x86']), join(work, 'tree'));
+    const l = layout(work);
+    const version = await readVersion(l.command, l.prefix, l.env);
+    await writeFile(join(work, 'manifest.json'), JSON.stringify({ suite, version, mirror }, null, 2));
+    await rm(join(work, 'apt'), { recursive: true, force: true });
+    await rename(work, root).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOTEMPTY' && e.code !== 'EEXIST') throw e;
+    });
+    log(`qemu: Debian ${suite} QEMU ${version} ready in ${root}`);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,33 @@
+import type { AccelChoice } from '../qemu/kvm.js';
+
+/**
+ * What a run is told from outside. The CLI sets these as environment variables so that vitest's workers,
+ * which are separate processes, see the same choices as `npx vitest` run by hand.
+ */
+export interface RunConfig {
+  /** A QEMU binary; else qemu-system-x86_64 on PATH, else bookworm's, fetched into the cache. */
+  qemu?: string;
+  /** Guest image name (images/NAME.json), unless a scenario names one. */
+  image?: string;
+  accel: AccelChoice;
+  /** Where the logs of a failed scenario are kept. */
+  artifacts: string;
+}
+
+export const ENV = {
+  qemu: 'NVDIMM_HARNESS_QEMU',
+  image: 'NVDIMM_HARNESS_IMAGE',
+  accel: 'NVDIMM_HARNESS_ACCEL',
+  artifacts: 'NVDIMM_HARNESS_ARTIFACTS',
+} as const;
+
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RunConfig {
+  const accel = env[ENV.accel] ?? 'auto';
+  if (accel !== 'auto' && accel !== 'kvm' && accel !== 'tcg') throw new Error(`${ENV.accel} must be auto, kvm or tcg, not "${accel}"`);
+  return {
+    qemu: env[ENV.qemu] || undefined,
+    image: env[ENV.image] || undefined,
+    accel,
+    artifacts: env[ENV.artifacts] || 'nvdimm-harness-artifacts',
+  };
+}

@@ -1,0 +1,61 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_IMAGE, guestImage, type GuestImage } from '../images/build.js';
+import { findQemu, type QemuBinary } from '../qemu/binary.js';
+import { chooseAccel, type AccelDecision } from '../qemu/kvm.js';
+import { Guest } from '../guest/guest.js';
+import { runKeyPair } from '../guest/ssh.js';
+import type { RunConfig } from './config.js';
+
+/** The QEMU, guest image and accelerator a scenario runs on. */
+export interface Environment {
+  qemu: QemuBinary;
+  image: GuestImage;
+  accel: AccelDecision;
+}
+
+const KVM_PROBE_MS = 15_000;
+
+/** Finds or provisions QEMU, builds or reuses the image, and decides on KVM; everything is cached. */
+export async function prepareEnvironment(config: RunConfig, imageName?: string, log: (line: string) => void = () => {}): Promise<Environment> {
+  const qemu = await findQemu(config.qemu, log);
+  const image = await guestImage(imageName ?? config.image ?? DEFAULT_IMAGE, { log });
+  const accel = await chooseAccel(config.accel, qemu, image.kernelVersion, () => probeKvm(qemu, image));
+  return { qemu, image, accel };
+}
+
+export function bootTimeoutMs(env: Environment): number {
+  // TCG is several times slower, and two guests booting at once share the cores.
+  return env.accel.accel === 'kvm' ? 30_000 : 90_000;
+}
+
+/** Boots the image under KVM without NVDIMMs: success is the guest's init printing its first marker. */
+async function probeKvm(qemu: QemuBinary, image: GuestImage): Promise<boolean> {
+  const dir = await mkdtemp(join(tmpdir(), 'nvdimm-harness-kvm-probe-'));
+  let guest: Guest | undefined;
+  try {
+    guest = await Guest.launch({
+      name: 'kvm-probe',
+      spec: { machine: { type: 'pc', nvdimm: false }, memory: { ram: 256 * 2 ** 20 }, nvdimms: [] },
+      qemu,
+      kernel: image.vmlinux,
+      initramfs: image.initramfs,
+      accel: 'kvm',
+      files: {},
+      fileSizes: {},
+      dir,
+      keys: runKeyPair(),
+      bootTimeoutMs: KVM_PROBE_MS,
+    });
+    const outcome = await Promise.race([
+      guest.console.waitFor(/^NVH-INIT/).then(() => true),
+      guest.process.exited.then(() => false),
+      new Promise<boolean>((resolve) => setTimeout(resolve, KVM_PROBE_MS, false).unref()),
+    ]);
+    return outcome;
+  } finally {
+    await guest?.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}

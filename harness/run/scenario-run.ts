@@ -1,0 +1,129 @@
+import { cp, mkdir, open, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { dir as tmpDir } from 'tmp-promise';
+import semver from 'semver';
+import type { LoadedScenario } from '../scenario/load.js';
+import type { Step } from '../scenario/schema.js';
+import { Guest } from '../guest/guest.js';
+import { runKeyPair, type KeyPair } from '../guest/ssh.js';
+import { bootTimeoutMs, type Environment } from './environment.js';
+
+/**
+ * One scenario being run: its private directory (backend files, sockets, logs), its guests, and the
+ * cleanup that leaves nothing behind. Steps act on it through `boot`, `stop` and `guest`.
+ */
+export class ScenarioRun {
+  private readonly guests = new Map<string, Guest>();
+  private readonly keys: KeyPair = runKeyPair();
+
+  private constructor(
+    readonly loaded: LoadedScenario,
+    readonly env: Environment,
+    readonly dir: string,
+    private readonly cleanupDir: () => Promise<void>,
+    readonly files: Record<string, string>,
+    readonly fileSizes: Record<string, number>,
+  ) {}
+
+  static async open(loaded: LoadedScenario, env: Environment): Promise<ScenarioRun> {
+    // 0700, removed whole at close: nothing of the run outlives it unless kept as artifacts.
+    const tmp = await tmpDir({ prefix: 'nvdimm-harness-', mode: 0o700, unsafeCleanup: true });
+    try {
+      const files: Record<string, string> = {};
+      const sizes: Record<string, number> = {};
+      for (const [name, spec] of Object.entries(loaded.scenario.files)) {
+        if (spec.path !== undefined) {
+          files[name] = resolve(dirname(loaded.file), spec.path);
+          sizes[name] = (await stat(files[name]!)).size;
+        } else {
+          files[name] = join(tmp.path, `${name}.img`);
+          sizes[name] = spec.size!;
+          // Sparse: a 1 GiB backend costs no disk until the guest writes to it.
+          const handle = await open(files[name]!, 'wx', 0o600);
+          await handle.truncate(spec.size!);
+          await handle.close();
+        }
+      }
+      return new ScenarioRun(loaded, env, tmp.path, tmp.cleanup, files, sizes);
+    } catch (e) {
+      await tmp.cleanup();
+      throw e;
+    }
+  }
+
+  get name(): string {
+    return this.loaded.scenario.name;
+  }
+
+  /** Why the whole scenario does not apply here, if it does not. */
+  skipReason(): string | undefined {
+    const range = this.loaded.scenario.qemu;
+    if (!semver.satisfies(this.env.qemu.version, range)) return `QEMU ${this.env.qemu.version} is outside this scenario's range ${range}`;
+    return undefined;
+  }
+
+  /** Why a step does not apply here, if it does not. */
+  stepSkipReason(step: Step): string | undefined {
+    const when = step.when;
+    if (when?.qemu && !semver.satisfies(this.env.qemu.version, when.qemu)) return `only for QEMU ${when.qemu}, this is ${this.env.qemu.version}`;
+    if (when?.image && when.image !== this.env.image.name) return `only for image ${when.image}, this is ${this.env.image.name}`;
+    return undefined;
+  }
+
+  guest(name: string): Guest {
+    const g = this.guests.get(name);
+    if (!g) throw new Error(`guest ${name} is not running: add a \`boot: ${name}\` step before this one`);
+    return g;
+  }
+
+  /** Boots the guests in parallel; if one fails, the others are stopped too. */
+  async boot(names: string[]): Promise<void> {
+    for (const name of names) if (this.guests.has(name)) throw new Error(`guest ${name} is already running`);
+    const results = await Promise.allSettled(
+      names.map(async (name) => {
+        const guest = await Guest.boot({
+          name,
+          spec: this.loaded.scenario.guests[name]!,
+          qemu: this.env.qemu,
+          kernel: this.env.image.vmlinux,
+          initramfs: this.env.image.initramfs,
+          accel: this.env.accel.accel,
+          files: this.files,
+          fileSizes: this.fileSizes,
+          dir: this.dir,
+          keys: this.keys,
+          bootTimeoutMs: bootTimeoutMs(this.env),
+        });
+        this.guests.set(name, guest);
+      }),
+    );
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  async stop(names: string[]): Promise<void> {
+    await Promise.all(
+      names.map(async (name) => {
+        const guest = this.guest(name);
+        this.guests.delete(name);
+        await guest.stop();
+      }),
+    );
+  }
+
+  /** Stops every guest and removes the run's directory; after a failure its logs are kept first. */
+  async close(failed: boolean, artifactsRoot: string): Promise<string | undefined> {
+    await Promise.allSettled([...this.guests.values()].map((g) => g.stop()));
+    this.guests.clear();
+    let kept: string | undefined;
+    if (failed) {
+      kept = resolve(artifactsRoot, `${basename(this.loaded.file).replace(/\.ya?ml$/, '')}-${process.pid}-${Date.now()}`);
+      await mkdir(kept, { recursive: true });
+      // Logs, command lines and QMP transcripts: not the backend files, which may be large, nor sockets.
+      await cp(this.dir, kept, { recursive: true, filter: (src) => src === this.dir || /\.(log|cmdline)$/.test(src) });
+    }
+    await this.cleanupDir();
+    await rm(this.dir, { recursive: true, force: true });
+    return kept;
+  }
+}

@@ -1,0 +1,19 @@
+import { fileURLToPath } from 'node:url';
+import type { Plugin } from 'vite';
+
+const bridge = fileURLToPath(new URL('./vitest-scenario.ts', import.meta.url));
+
+/** Makes each scenario YAML file a vitest test file: vitest then filters, shards and reports scenarios. */
+export function scenarioPlugin(): Plugin {
+  return {
+    name: 'nvdimm-harness:scenarios',
+    enforce: 'pre',
+    transform(_code, id) {
+      if (!/\.ya?ml$/.test(id)) return null;
+      return {
+        code: `import { scenarioTests } from ${JSON.stringify(bridge)};\nawait scenarioTests(${JSON.stringify(id)});\n`,
+        map: null,
+      };
+    },
+  };
+}

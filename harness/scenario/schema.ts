@@ -1,0 +1,182 @@
+import { z } from 'zod';
+import semver from 'semver';
+import { parseSize } from './units.js';
+
+/**
+ * The scenario language. Every object is strict (an unknown key is an error) and every size takes units.
+ * Cross-references (a guest's backend file, a step's guest) are checked in `scenarioSchema`'s refinement,
+ * so that each error points at the exact place in the YAML.
+ */
+
+export const size = z
+  .union([z.string(), z.number()])
+  .transform((value, ctx) => {
+    try {
+      return parseSize(value);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: (e as Error).message });
+      return z.NEVER;
+    }
+  })
+  .meta({ description: 'bytes, or a number with a unit: 128K, 512M, 1G; sums and differences: "1G - 128K"' });
+
+/** An identifier that is safe inside QEMU's comma-separated option syntax and in file names. */
+export const ident = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'expected a name of letters, digits, "_" and "-", starting with a letter');
+
+export const versionRange = z
+  .string()
+  .refine((r) => semver.validRange(r) !== null, { message: 'expected a version range such as ">=2.8", "<10.0" or "7.2.x"' });
+
+const onOff = z
+  .union([z.boolean(), z.enum(['on', 'off'])])
+  .transform((v) => v === true || v === 'on')
+  .meta({ description: 'on or off (true/false)' });
+
+const when = z
+  .strictObject({
+    qemu: versionRange.optional().meta({ description: 'QEMU versions this step or expectation applies to' }),
+    image: z.string().optional().meta({ description: 'guest image this step applies to' }),
+  })
+  .meta({ description: 'the step runs only where every condition holds; elsewhere it is reported as skipped' });
+
+const backend = z.strictObject({
+  file: ident.meta({ description: 'a key of `files`' }),
+  size: size.optional().meta({ description: "memory-backend-file's size=; defaults to the file's size" }),
+  share: onOff.default(true).meta({ description: 'share=on: guest writes reach the file (and other guests)' }),
+});
+
+const nvdimm = z.strictObject({
+  id: ident,
+  backend,
+  'label-size': size.optional().meta({ description: 'label area at the end of the backend; at least 128K' }),
+});
+
+const guest = z.strictObject({
+  machine: z
+    .strictObject({
+      type: z.enum(['pc', 'q35']).default('pc'),
+      nvdimm: z.boolean().default(true).meta({ description: 'the -machine nvdimm=on option' }),
+    })
+    .default({ type: 'pc', nvdimm: true }),
+  memory: z.strictObject({
+    ram: size.default(512 * 2 ** 20),
+    slots: z.int().min(0).max(256).optional().meta({ description: '-m slots=; omit to leave it out' }),
+    maxmem: size.optional().meta({ description: '-m maxmem=; omit to leave it out' }),
+  }),
+  nvdimms: z.array(nvdimm).default([]),
+});
+
+const file = z.strictObject({
+  size: size.optional().meta({ description: 'made as a sparse file of this size in a private temporary directory' }),
+  path: z.string().optional().meta({ description: "an existing file, relative to the scenario's folder" }),
+  writable: z.boolean().default(false).meta({ description: 'whether guests may write to an existing file (share=on)' }),
+});
+
+const guestRef = ident.meta({ description: 'a key of `guests`' });
+const guests = z.union([guestRef, z.array(guestRef).min(1)]).transform((g) => (Array.isArray(g) ? g : [g]));
+
+const namespaceExpect = z.strictObject({
+  size: size.optional(),
+  mode: z.enum(['raw', 'fsdax', 'devdax', 'sector']).optional(),
+  blockdev: z.string().optional(),
+  chardev: z.string().optional(),
+});
+const regionExpect = z.strictObject({ size: size.optional(), type: z.enum(['pmem', 'blk']).optional() });
+
+export const actions = {
+  boot: guests.meta({ description: 'start these guests (in parallel) and wait until SSH answers' }),
+  stop: guests.meta({ description: 'stop these guests' }),
+  run: z.strictObject({
+    guest: guestRef,
+    command: z.string().min(1).meta({ description: 'a shell command run in the guest over SSH' }),
+    exit: z.int().default(0).meta({ description: 'expected exit status' }),
+    stdout: z.string().optional().meta({ description: 'a regular expression the output must match' }),
+  }),
+  'expect-ndctl': z.strictObject({
+    guest: guestRef,
+    regions: z.union([z.int().min(0), z.array(regionExpect)]).optional().meta({ description: 'a count, or one entry per region in order' }),
+    namespaces: z.union([z.int().min(0), z.array(namespaceExpect)]).optional(),
+    dimms: z.int().min(0).optional(),
+  }),
+  'expect-blockdev': z.strictObject({
+    guest: guestRef,
+    device: z.string().regex(/^\/dev\/[A-Za-z0-9._-]+$/, 'expected a device path like /dev/pmem0'),
+    size,
+  }),
+} as const;
+
+export type ActionName = keyof typeof actions;
+export const actionNames = Object.keys(actions) as ActionName[];
+
+const stepShape = {
+  name: z.string().optional().meta({ description: 'how the step is named in reports; derived from the step if omitted' }),
+  when: when.optional(),
+  ...Object.fromEntries(actionNames.map((a) => [a, actions[a].optional()])),
+} as { name: z.ZodOptional<z.ZodString>; when: z.ZodOptional<typeof when> } & {
+  [K in ActionName]: z.ZodOptional<(typeof actions)[K]>;
+};
+
+const step = z.strictObject(stepShape).superRefine((s, ctx) => {
+  const present = actionNames.filter((a) => s[a] !== undefined);
+  if (present.length !== 1) {
+    ctx.addIssue({
+      code: 'custom',
+      message: present.length === 0 ? `a step needs one of: ${actionNames.join(', ')}` : `a step has exactly one action, not ${present.join(' and ')}`,
+    });
+  }
+});
+
+export const scenarioSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    name: z.string().min(1),
+    description: z.string().optional(),
+    qemu: versionRange.default('*').meta({ description: 'QEMU versions the scenario is for; others are skipped' }),
+    image: z.string().optional().meta({ description: 'guest image (images/NAME.json); the run picks the default otherwise' }),
+    files: z.record(ident, file).default({}),
+    guests: z.record(ident, guest),
+    steps: z.array(step).min(1),
+  })
+  .superRefine((s, ctx) => {
+    for (const [name, f] of Object.entries(s.files)) {
+      if ((f.size === undefined) === (f.path === undefined)) {
+        ctx.addIssue({ code: 'custom', path: ['files', name], message: 'a file has either `size` (a temporary file made for the run) or `path` (an existing file)' });
+      }
+    }
+    const ids = new Map<string, string>();
+    for (const [gname, g] of Object.entries(s.guests)) {
+      g.nvdimms.forEach((n, i) => {
+        const path = ['guests', gname, 'nvdimms', i];
+        if (!(n.backend.file in s.files)) {
+          ctx.addIssue({ code: 'custom', path: [...path, 'backend', 'file'], message: `no file "${n.backend.file}" in \`files\` (have: ${Object.keys(s.files).join(', ') || 'none'})` });
+        } else if (s.files[n.backend.file]!.path !== undefined && n.backend.share && !s.files[n.backend.file]!.writable) {
+          ctx.addIssue({ code: 'custom', path: [...path, 'backend', 'share'], message: `share=on lets the guest write to the existing file "${n.backend.file}": give the file \`writable: true\`, or use share: off` });
+        }
+        const seen = ids.get(`${gname}/${n.id}`);
+        if (seen) ctx.addIssue({ code: 'custom', path: [...path, 'id'], message: `duplicate NVDIMM id "${n.id}" in guest ${gname}` });
+        ids.set(`${gname}/${n.id}`, n.id);
+      });
+    }
+    s.steps.forEach((st, i) => {
+      for (const a of actionNames) {
+        const v = st[a] as unknown;
+        if (v === undefined) continue;
+        const refs: [string, (string | number)[]][] = Array.isArray(v)
+          ? v.map((g, j) => [g as string, ['steps', i, a, j]])
+          : typeof v === 'string'
+            ? [[v, ['steps', i, a]]]
+            : [[(v as { guest: string }).guest, ['steps', i, a, 'guest']]];
+        for (const [ref, path] of refs) {
+          if (!(ref in s.guests)) ctx.addIssue({ code: 'custom', path, message: `no guest "${ref}" in \`guests\` (have: ${Object.keys(s.guests).join(', ')})` });
+        }
+      }
+    });
+  });
+
+export type Scenario = z.output<typeof scenarioSchema>;
+export type Step = Scenario['steps'][number];
+export type GuestSpec = Scenario['guests'][string];
+export type NvdimmSpec = GuestSpec['nvdimms'][number];
+export type FileSpec = Scenario['files'][string];
