@@ -1,4 +1,5 @@
 import { mkdir, writeFile, readdir, readlink, symlink, unlink } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join, relative, dirname } from 'node:path';
 import { execa } from 'execa';
 
@@ -106,4 +107,16 @@ async function relativizeSymlinks(root: string, dir: string): Promise<void> {
       }
     }
   }
+}
+
+/** The dynamic loader of an unpacked tree: in /lib before Debian's merged /usr (bookworm), in /usr/lib after. */
+export function dynamicLoader(tree: string): string {
+  const candidates = ['lib/x86_64-linux-gnu', 'usr/lib/x86_64-linux-gnu'].map((d) => join(tree, d, 'ld-linux-x86-64.so.2'));
+  const found = candidates.find((c) => existsSync(c));
+  if (!found) throw new Error(`no ld-linux-x86-64.so.2 in ${tree}: was libc6 unpacked?`);
+  return found;
+}
+
+export function libraryPath(tree: string): string {
+  return ['lib/x86_64-linux-gnu', 'usr/lib/x86_64-linux-gnu'].map((d) => join(tree, d)).join(':');
 }

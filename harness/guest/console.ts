@@ -28,18 +28,18 @@ export class SerialConsole {
     stream.on('data', (chunk: string) => this.receive(chunk));
   }
 
-  /** Resolves with the first line, past or future, that matches. */
-  waitFor(re: RegExp): Promise<RegExpExecArray> {
-    for (const line of this.lines) {
+  /** Resolves with the first line from line number `from` on, past or future, that matches. */
+  waitFor(re: RegExp, from = 0): Promise<RegExpExecArray> {
+    for (const line of this.lines.slice(from)) {
       const m = re.exec(line);
       if (m) return Promise.resolve(m);
     }
     return new Promise((resolve) => this.waiters.push({ re, resolve }));
   }
 
-  /** Resolves with the first fatal line (a kernel panic, an init failure). */
-  fatal(): Promise<string> {
-    const seen = this.lines.find((l) => FATAL.some((re) => re.test(l)));
+  /** Resolves with the first fatal line (a kernel panic, an init failure) from line number `from` on. */
+  fatal(from = 0): Promise<string> {
+    const seen = this.lines.slice(from).find((l) => FATAL.some((re) => re.test(l)));
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve) => this.fatalListeners.push(resolve));
   }

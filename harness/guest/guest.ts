@@ -101,14 +101,17 @@ export class Guest {
     }
   }
 
-  /** Waits for the guest's sshd, failing at once if QEMU exits or the guest panics. */
-  async ready(): Promise<void> {
+  /**
+   * Waits for the guest's sshd (announced on the console from line `from` on), failing at once if QEMU
+   * exits or the guest panics.
+   */
+  async ready(from = 0): Promise<void> {
     const started = Date.now();
     const deadline = sleep(this.opts.bootTimeoutMs, 'timeout' as const, { ref: false });
     const outcome = await Promise.race([
-      this.console.waitFor(/^NVH-READY/).then(() => 'ready' as const),
+      this.console.waitFor(/^NVH-READY/, from).then(() => 'ready' as const),
       this.process.exited.then((exit) => ({ exit })),
-      this.console.fatal().then((line) => ({ fatal: line })),
+      this.console.fatal(from).then((line) => ({ fatal: line })),
       deadline,
     ]);
     if (outcome === 'timeout') {
@@ -120,10 +123,32 @@ export class Guest {
     if (typeof outcome === 'object' && 'fatal' in outcome) {
       throw new GuestFailure(`guest ${this.opts.name} failed during boot: ${outcome.fatal}`, this.console.excerpt(new RegExp(escape(outcome.fatal))));
     }
-    const [, hostKey] = await this.console.waitFor(/^NVH-HOSTKEY ssh-ed25519 (\S+)/);
+    // Each boot makes a new host key: the one printed by this boot is the one to accept.
+    const [, hostKey] = await this.console.waitFor(/^NVH-HOSTKEY ssh-ed25519 (\S+)/, from);
     this.ssh = await SshSession.connect(this.sshPort, this.opts.keys, hostKey!, this.opts.bootTimeoutMs);
-    this.qmp = await Qmp.connect(join(this.opts.dir, `${this.opts.name}.qmp`));
+    this.qmp ??= await Qmp.connect(join(this.opts.dir, `${this.opts.name}.qmp`));
     this.bootMs = Date.now() - started;
+  }
+
+  /** Reboots from inside the guest, as a user would, and waits until its sshd is up again. */
+  async reboot(): Promise<void> {
+    const from = this.console.lines.length;
+    const ssh = this.ssh!;
+    this.ssh = undefined;
+    // The connection dies with the guest; its exec never completes.
+    void ssh.exec('reboot -f').catch(() => undefined);
+    await this.ready(from);
+    ssh.close();
+  }
+
+  /** Waits for QEMU to exit on its own (a refused configuration), or for the guest to come up instead. */
+  async outcome(timeoutMs: number): Promise<{ exit: QemuExit } | { booted: true } | { fatal: string } | { timeout: true }> {
+    return Promise.race([
+      this.process.exited.then((exit) => ({ exit })),
+      this.console.waitFor(/^NVH-INIT/).then(() => ({ booted: true as const })),
+      this.console.fatal().then((fatal) => ({ fatal })),
+      sleep(timeoutMs, { timeout: true as const }, { ref: false }),
+    ]);
   }
 
   exec(command: string, stdin?: Buffer): Promise<ExecResult> {

@@ -29,7 +29,11 @@ export class SshSession {
     return new Promise((resolve, reject) => {
       const client = new Client();
       client
-        .once('ready', () => resolve(new SshSession(client)))
+        .once('ready', () => {
+          // Later errors (the guest rebooting or stopping under us) end the session, not the harness.
+          client.on('error', () => undefined);
+          resolve(new SshSession(client));
+        })
         .once('error', (e) => reject(new Error(`SSH to 127.0.0.1:${port} failed: ${e.message}`)))
         .connect({
           host: '127.0.0.1',

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:f
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { AptRoot, unpackDebs } from '../debian/apt.js';
+import { AptRoot, dynamicLoader, libraryPath, unpackDebs } from '../debian/apt.js';
 import { debianMirror } from '../debian/mirror.js';
 import { cacheDir } from '../cache.js';
 import { cpioArchive, type CpioEntry } from './cpio.js';
@@ -147,14 +147,13 @@ async function busybox(root: string): Promise<CpioEntry[]> {
  * (`ld.so --list`) inside the unpacked tree. A library resolved outside that tree means a missing package.
  */
 async function binariesWithLibraries(root: string, binaries: string[]): Promise<CpioEntry[]> {
-  const ldso = join(root, 'lib/x86_64-linux-gnu/ld-linux-x86-64.so.2');
-  const libraryPath = ['lib/x86_64-linux-gnu', 'usr/lib/x86_64-linux-gnu'].map((d) => join(root, d)).join(':');
+  const ldso = dynamicLoader(root);
   const libraries = new Map<string, string>();
   const entries: CpioEntry[] = [];
   for (const binary of binaries) {
     const path = join(root, binary);
     entries.push({ kind: 'file', path: binary, mode: 0o755, data: await readFile(path) });
-    const { stdout } = await execa(ldso, ['--library-path', libraryPath, '--list', path]);
+    const { stdout } = await execa(ldso, ['--library-path', libraryPath(root), '--list', path]);
     for (const m of stdout.matchAll(/^\s*(\S+) => (\S+)/gm)) {
       if (!m[2]!.startsWith(root)) throw new Error(`${binary} needs ${m[1]}, which no unpacked package provides (found ${m[2]} on the host)`);
       libraries.set(m[1]!, m[2]!);

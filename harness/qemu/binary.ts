@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
 import { execa } from 'execa';
-import { AptRoot, unpackDebs } from '../debian/apt.js';
+import { AptRoot, dynamicLoader, libraryPath, unpackDebs } from '../debian/apt.js';
 import { debianMirror } from '../debian/mirror.js';
 import { cacheDir } from '../cache.js';
 
@@ -67,10 +67,9 @@ export async function provisionedQemu(suite: string, log: (line: string) => void
 
 function layout(root: string): Omit<QemuBinary, 'version' | 'origin'> {
   const tree = join(root, 'tree');
-  const libs = ['lib/x86_64-linux-gnu', 'usr/lib/x86_64-linux-gnu'].map((d) => join(tree, d)).join(':');
   return {
-    command: join(tree, 'lib/x86_64-linux-gnu/ld-linux-x86-64.so.2'),
-    prefix: ['--library-path', libs, join(tree, 'usr/bin/qemu-system-x86_64')],
+    command: dynamicLoader(tree),
+    prefix: ['--library-path', libraryPath(tree), join(tree, 'usr/bin/qemu-system-x86_64')],
     // Debian builds accelerators and devices as loadable modules, looked up in a compiled-in path.
     env: { QEMU_MODULE_DIR: join(tree, 'usr/lib/x86_64-linux-gnu/qemu') },
     firmware: ['usr/share/qemu', 'usr/share/seabios', 'usr/lib/ipxe/qemu'].map((d) => join(tree, d)),

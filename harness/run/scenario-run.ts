@@ -1,10 +1,14 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { cp, mkdir, open, rm, stat } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { dir as tmpDir } from 'tmp-promise';
 import semver from 'semver';
 import type { LoadedScenario } from '../scenario/load.js';
 import type { Step } from '../scenario/schema.js';
-import { Guest } from '../guest/guest.js';
+import { Guest, type GuestOptions } from '../guest/guest.js';
+import type { QemuExit } from '../qemu/process.js';
 import { runKeyPair, type KeyPair } from '../guest/ssh.js';
 import { bootTimeoutMs, type Environment } from './environment.js';
 
@@ -23,6 +27,8 @@ export class ScenarioRun {
     private readonly cleanupDir: () => Promise<void>,
     readonly files: Record<string, string>,
     readonly fileSizes: Record<string, number>,
+    /** SHA-256 of each file as the scenario found it, for `expect-file: { unchanged: true }`. */
+    readonly initialChecksums: Record<string, string>,
   ) {}
 
   static async open(loaded: LoadedScenario, env: Environment): Promise<ScenarioRun> {
@@ -44,7 +50,12 @@ export class ScenarioRun {
           await handle.close();
         }
       }
-      return new ScenarioRun(loaded, env, tmp.path, tmp.cleanup, files, sizes);
+      const checksums: Record<string, string> = {};
+      for (const step of loaded.scenario.steps) {
+        const f = step['expect-file'];
+        if (f?.unchanged && !(f.file in checksums)) checksums[f.file] = await fileSha256(files[f.file]!);
+      }
+      return new ScenarioRun(loaded, env, tmp.path, tmp.cleanup, files, sizes, checksums);
     } catch (e) {
       await tmp.cleanup();
       throw e;
@@ -76,29 +87,59 @@ export class ScenarioRun {
     return g;
   }
 
-  /** Boots the guests in parallel; if one fails, the others are stopped too. */
+  private guestOptions(name: string): GuestOptions {
+    return {
+      name,
+      spec: this.loaded.scenario.guests[name]!,
+      qemu: this.env.qemu,
+      kernel: this.env.image.vmlinux,
+      initramfs: this.env.image.initramfs,
+      accel: this.env.accel.accel,
+      files: this.files,
+      fileSizes: this.fileSizes,
+      dir: this.dir,
+      keys: this.keys,
+      bootTimeoutMs: bootTimeoutMs(this.env),
+    };
+  }
+
+  /** Boots the guests in parallel; the first failure is thrown, and `close` stops the others. */
   async boot(names: string[]): Promise<void> {
     for (const name of names) if (this.guests.has(name)) throw new Error(`guest ${name} is already running`);
     const results = await Promise.allSettled(
       names.map(async (name) => {
-        const guest = await Guest.boot({
-          name,
-          spec: this.loaded.scenario.guests[name]!,
-          qemu: this.env.qemu,
-          kernel: this.env.image.vmlinux,
-          initramfs: this.env.image.initramfs,
-          accel: this.env.accel.accel,
-          files: this.files,
-          fileSizes: this.fileSizes,
-          dir: this.dir,
-          keys: this.keys,
-          bootTimeoutMs: bootTimeoutMs(this.env),
-        });
-        this.guests.set(name, guest);
+        this.guests.set(name, await Guest.boot(this.guestOptions(name)));
       }),
     );
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
+  }
+
+  /**
+   * Starts a guest whose configuration QEMU should refuse. Resolves with QEMU's exit; throws, saying what
+   * happened instead, if the guest boots or QEMU is still running at the deadline.
+   */
+  async startExpectingRefusal(name: string): Promise<QemuExit> {
+    if (this.guests.has(name)) throw new Error(`guest ${name} is already running`);
+    const guest = await Guest.launch(this.guestOptions(name));
+    try {
+      const outcome = await guest.outcome(bootTimeoutMs(this.env));
+      if ('exit' in outcome) return outcome.exit;
+      const what = 'booted' in outcome ? 'QEMU accepted the configuration and the guest booted' : 'fatal' in outcome ? `the guest started and failed: ${outcome.fatal}` : 'QEMU neither refused nor booted the guest in time';
+      throw new Error(`${what}\nQEMU command line: ${guest.commandLine}\n--- serial console ---\n${guest.console.excerpt()}`);
+    } finally {
+      await guest.stop();
+    }
+  }
+
+  async reboot(name: string): Promise<void> {
+    await this.guest(name).reboot();
+  }
+
+  /** Quits QEMU and starts it again with the same configuration and files. */
+  async restart(name: string): Promise<void> {
+    await this.stop([name]);
+    await this.boot([name]);
   }
 
   async stop(names: string[]): Promise<void> {
@@ -109,6 +150,10 @@ export class ScenarioRun {
         await guest.stop();
       }),
     );
+  }
+
+  filePath(name: string): string {
+    return this.files[name]!;
   }
 
   /** Stops every guest and removes the run's directory; after a failure its logs are kept first. */
@@ -126,4 +171,10 @@ export class ScenarioRun {
     await rm(this.dir, { recursive: true, force: true });
     return kept;
   }
+}
+
+export async function fileSha256(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), hash);
+  return hash.digest('hex');
 }

@@ -1,3 +1,4 @@
+import { isAbsolute, normalize } from 'node:path';
 import { z } from 'zod';
 import semver from 'semver';
 import { parseSize } from './units.js';
@@ -7,6 +8,8 @@ import { parseSize } from './units.js';
  * Cross-references (a guest's backend file, a step's guest) are checked in `scenarioSchema`'s refinement,
  * so that each error points at the exact place in the YAML.
  */
+
+const MAX_SIZE = 16 * 2 ** 40;
 
 export const size = z
   .union([z.string(), z.number()])
@@ -18,6 +21,7 @@ export const size = z
       return z.NEVER;
     }
   })
+  .refine((bytes) => bytes <= MAX_SIZE, { message: 'larger than 16T: no test host has that much' })
   .meta({ description: 'bytes, or a number with a unit: 128K, 512M, 1G; sums and differences: "1G - 128K"' });
 
 /** An identifier that is safe inside QEMU's comma-separated option syntax and in file names. */
@@ -70,7 +74,13 @@ const guest = z.strictObject({
 
 const file = z.strictObject({
   size: size.optional().meta({ description: 'made as a sparse file of this size in a private temporary directory' }),
-  path: z.string().optional().meta({ description: "an existing file, relative to the scenario's folder" }),
+  path: z
+    .string()
+    .refine((p) => !isAbsolute(p) && !normalize(p).startsWith('..'), {
+      message: "expected a path inside the scenario's folder, relative to it (no absolute paths, no ..)",
+    })
+    .optional()
+    .meta({ description: "an existing file, relative to the scenario's folder" }),
   writable: z.boolean().default(false).meta({ description: 'whether guests may write to an existing file (share=on)' }),
 });
 
@@ -84,6 +94,23 @@ const namespaceExpect = z.strictObject({
   chardev: z.string().optional(),
 });
 const regionExpect = z.strictObject({ size: size.optional(), type: z.enum(['pmem', 'blk']).optional() });
+
+/**
+ * QEMU's words for a refusal, which change between versions: one regular expression, or a list of
+ * `{ qemu: range, message: regex }` where the first entry whose range holds for the QEMU in use applies.
+ */
+const versionedMessage = z
+  .union([z.string(), z.array(z.strictObject({ qemu: versionRange, message: z.string() })).min(1)])
+  .meta({ description: 'a regular expression, or a list of { qemu: range, message: regex } (first match applies)' });
+
+const sector = size.refine((b) => b % 512 === 0, { message: 'expected a multiple of 512 bytes (O_DIRECT works in whole sectors)' });
+const device = z.string().regex(/^\/dev\/[A-Za-z0-9._-]+$/, 'expected a device path like /dev/pmem0');
+
+const data = {
+  offset: sector.default(0).meta({ description: 'byte offset; a multiple of 512' }),
+  length: sector.meta({ description: 'byte count; a multiple of 512' }),
+  pattern: z.string().min(1).meta({ description: 'name of a deterministic pseudo-random pattern: the same name gives the same bytes' }),
+};
 
 export const actions = {
   boot: guests.meta({ description: 'start these guests (in parallel) and wait until SSH answers' }),
@@ -100,11 +127,55 @@ export const actions = {
     namespaces: z.union([z.int().min(0), z.array(namespaceExpect)]).optional(),
     dimms: z.int().min(0).optional(),
   }),
-  'expect-blockdev': z.strictObject({
-    guest: guestRef,
-    device: z.string().regex(/^\/dev\/[A-Za-z0-9._-]+$/, 'expected a device path like /dev/pmem0'),
-    size,
-  }),
+  'expect-blockdev': z.strictObject({ guest: guestRef, device, size }),
+  write: z
+    .strictObject({ guest: guestRef, device, ...data })
+    .meta({ description: 'write the pattern to the device with O_DIRECT' }),
+  'expect-data': z
+    .strictObject({
+      guest: guestRef,
+      device,
+      ...data,
+      match: z.boolean().default(true).meta({ description: 'false: the bytes there must NOT be the pattern' }),
+    })
+    .meta({ description: 'read the device with O_DIRECT and compare with the pattern' }),
+  'expect-file': z
+    .strictObject({
+      file: ident.meta({ description: 'a key of `files`' }),
+      size: size.optional().meta({ description: "the host file's size" }),
+      unchanged: z.boolean().optional().meta({ description: 'true: byte for byte as it was when the scenario started' }),
+      offset: size.default(0),
+      length: size.optional(),
+      pattern: z.string().min(1).optional(),
+      match: z.boolean().default(true),
+    })
+    .refine((f) => (f.pattern === undefined) === (f.length === undefined), { message: '`pattern` and `length` go together' })
+    .meta({ description: 'check the backend file on the host' }),
+  'expect-start-failure': z
+    .strictObject({
+      guest: guestRef,
+      message: versionedMessage,
+      status: z.int().default(1).meta({ description: "QEMU's exit status" }),
+    })
+    .meta({ description: 'start the guest and expect QEMU to refuse its configuration' }),
+  hotplug: z
+    .strictObject({
+      guest: guestRef,
+      id: ident,
+      backend,
+      'label-size': size.optional(),
+      via: z.enum(['qmp', 'hmp']).default('qmp').meta({ description: 'QMP object-add/device_add, or the human monitor object_add/device_add' }),
+      error: versionedMessage.optional().meta({ description: 'expect QEMU to refuse the hotplug with this message' }),
+    })
+    .meta({ description: 'hot-plug an NVDIMM and wait until the guest sees it' }),
+  'expect-memory-devices': z
+    .strictObject({
+      guest: guestRef,
+      nvdimms: z.array(z.strictObject({ id: ident, size: size.optional(), hotplugged: z.boolean().optional() })),
+    })
+    .meta({ description: "QMP query-memory-devices: the guest's NVDIMMs, in order" }),
+  reboot: guestRef.meta({ description: 'reboot the guest from inside (reboot -f) and wait until SSH answers again' }),
+  restart: guestRef.meta({ description: 'stop QEMU and start it again with the same configuration' }),
 } as const;
 
 export type ActionName = keyof typeof actions;
@@ -160,9 +231,14 @@ export const scenarioSchema = z
       });
     }
     s.steps.forEach((st, i) => {
+      const fileRef = st['expect-file']?.file ?? st.hotplug?.backend.file;
+      if (fileRef !== undefined && !(fileRef in s.files)) {
+        const path = st['expect-file'] ? ['steps', i, 'expect-file', 'file'] : ['steps', i, 'hotplug', 'backend', 'file'];
+        ctx.addIssue({ code: 'custom', path, message: `no file "${fileRef}" in \`files\` (have: ${Object.keys(s.files).join(', ') || 'none'})` });
+      }
       for (const a of actionNames) {
         const v = st[a] as unknown;
-        if (v === undefined) continue;
+        if (v === undefined || a === 'expect-file') continue;
         const refs: [string, (string | number)[]][] = Array.isArray(v)
           ? v.map((g, j) => [g as string, ['steps', i, a, j]])
           : typeof v === 'string'

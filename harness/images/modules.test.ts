@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { modinfoDepends } from './modules.js';
+
+/** A stand-in for a .ko: ELF-ish bytes around a .modinfo section of NUL-separated key=value strings. */
+function ko(...modinfo: string[]): Buffer {
+  return Buffer.concat([
+    Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, 0, 0, 0xff, 0x00]),
+    Buffer.from(`\0${modinfo.join('\0')}\0`, 'latin1'),
+    Buffer.from([0x00, 0x13, 0x37, 0x00]),
+  ]);
+}
+
+describe('modinfoDepends', () => {
+  it('reads the depends= list', () => {
+    const data = ko('license=GPL v2', 'author=Intel Corporation', 'depends=libnvdimm,nfit', 'retpoline=Y', 'intree=Y', 'name=nd_pmem', 'vermagic=6.1.0-50-amd64 SMP preempt mod_unload modversions ');
+    expect(modinfoDepends(data)).toEqual(['libnvdimm', 'nfit']);
+  });
+
+  it('reads the exact synthetic buffer', () => {
+    expect(modinfoDepends(Buffer.from('junk\0depends=libnvdimm,nfit\0more'))).toEqual(['libnvdimm', 'nfit']);
+  });
+
+  it('gives no dependencies for an empty depends=', () => {
+    expect(modinfoDepends(ko('license=GPL', 'depends=', 'name=libnvdimm'))).toEqual([]);
+  });
+
+  it('gives no dependencies when there is no depends=', () => {
+    expect(modinfoDepends(ko('license=GPL', 'name=nd_btt'))).toEqual([]);
+    expect(modinfoDepends(Buffer.alloc(0))).toEqual([]);
+  });
+
+  it('does not take a key that only ends in depends=', () => {
+    expect(modinfoDepends(ko('softdepends=foo', 'name=x'))).toEqual([]);
+    expect(modinfoDepends(ko('xdepends=foo', 'depends=bar', 'name=x'))).toEqual(['bar']);
+  });
+
+  it('reads a single dependency', () => {
+    expect(modinfoDepends(ko('depends=libnvdimm', 'name=nd_pmem'))).toEqual(['libnvdimm']);
+  });
+});

@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { formatSize, parseSize, qemuSize } from './units.js';
+
+const K = 2 ** 10;
+const M = 2 ** 20;
+const G = 2 ** 30;
+const T = 2 ** 40;
+
+describe('parseSize', () => {
+  it.each([
+    ['0', 0],
+    ['4096', 4096],
+    ['100B', 100],
+    ['128K', 128 * K],
+    ['512M', 512 * M],
+    ['1G', G],
+    ['2T', 2 * T],
+    ['16T', 16 * T],
+  ])('reads %j as %d bytes', (input, bytes) => {
+    expect(parseSize(input)).toBe(bytes);
+  });
+
+  it.each([
+    ['1KiB', K],
+    ['512MiB', 512 * M],
+    ['1GiB', G],
+    ['1GB', G],
+    ['1kb', K],
+    ['1g', G],
+    ['512 M', 512 * M],
+    ['  1G  ', G],
+  ])('takes the unit spellings %j', (input, bytes) => {
+    expect(parseSize(input)).toBe(bytes);
+  });
+
+  it('takes decimals that come to whole bytes', () => {
+    expect(parseSize('1.5M')).toBe(1.5 * M);
+    expect(parseSize('0.5K')).toBe(512);
+    expect(parseSize('2.25G')).toBe(2.25 * G);
+  });
+
+  it('adds and subtracts terms, with or without spaces', () => {
+    expect(parseSize('1G - 128K')).toBe(G - 128 * K);
+    expect(parseSize('1G-128K')).toBe(1073610752);
+    expect(parseSize('1G + 1G')).toBe(2 * G);
+    expect(parseSize('1G - 128K + 4K')).toBe(G - 124 * K);
+    expect(parseSize('1 - 2 + 3')).toBe(2);
+    expect(parseSize('128K - 128K')).toBe(0);
+  });
+
+  it('takes numbers as bytes', () => {
+    expect(parseSize(0)).toBe(0);
+    expect(parseSize(1024)).toBe(1024);
+    expect(parseSize(G)).toBe(G);
+  });
+
+  it.each(['12Q', '1.5.3G', '-1G', '+1G', 'G', '', '1e3', '1G -', '- 1G', '1 GG', 'one', '0x100', '1,5G'])(
+    'refuses %j as not a size, naming the input and the units',
+    (input) => {
+      expect(() => parseSize(input)).toThrow(`"${input}" is not a size: expected bytes or a number with a unit K, M, G or T`);
+    },
+  );
+
+  it('refuses a sum that comes out negative', () => {
+    expect(() => parseSize('128K - 1G')).toThrow('size "128K - 1G" is negative');
+    expect(() => parseSize('0 - 1')).toThrow('is negative');
+  });
+
+  it('refuses a decimal that is not a whole number of bytes', () => {
+    expect(() => parseSize('0.1K')).toThrow('"0.1K" is not a whole number of bytes');
+    expect(() => parseSize('1.5')).toThrow('is not a whole number of bytes');
+    expect(() => parseSize('1.0000001K')).toThrow('is not a whole number of bytes');
+  });
+
+  it('refuses a term too large to be exact', () => {
+    expect(() => parseSize('99999999999T')).toThrow('is not a whole number of bytes');
+  });
+
+  it.each([1.5, -1, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53])('refuses the number %d', (n) => {
+    expect(() => parseSize(n)).toThrow('a size must be a whole number of bytes');
+  });
+});
+
+describe('qemuSize', () => {
+  it.each([
+    [512 * M, '512M'],
+    [128 * K, '128K'],
+    [G, '1G'],
+    [3 * G, '3G'],
+    [T, '1T'],
+    [16 * T, '16T'],
+    [1536 * K, '1536K'],
+    [1.5 * G, '1536M'],
+    [G - 128 * K, '1048448K'],
+    [1000, '1000'],
+    [0, '0'],
+  ])('writes %d bytes as %j', (bytes, text) => {
+    expect(qemuSize(bytes)).toBe(text);
+  });
+
+  it('gives back what parseSize reads', () => {
+    for (const s of ['512M', '128K', '1G', '1G - 128K', '2T', '4096', '1.5M']) {
+      expect(parseSize(qemuSize(parseSize(s)))).toBe(parseSize(s));
+    }
+  });
+});
+
+describe('formatSize', () => {
+  it('gives bytes and the largest binary unit, rounded to 3 decimals', () => {
+    expect(formatSize(1073610752)).toBe('1073610752 (1023.875 MiB)');
+    expect(formatSize(G)).toBe('1073741824 (1 GiB)');
+    expect(formatSize(1536)).toBe('1536 (1.5 KiB)');
+    expect(formatSize(3 * T)).toBe('3298534883328 (3 TiB)');
+    expect(formatSize(G + 1)).toBe('1073741825 (1 GiB)');
+    expect(formatSize(1000 * M + 123)).toBe(`${1000 * M + 123} (1000 MiB)`);
+  });
+
+  it('gives plain bytes below 1 KiB', () => {
+    expect(formatSize(0)).toBe('0');
+    expect(formatSize(1023)).toBe('1023');
+    expect(formatSize(1024)).toBe('1024 (1 KiB)');
+  });
+});
