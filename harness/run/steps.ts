@@ -30,13 +30,13 @@ const kinds: { [K in ActionName]: StepKind<K> } = {
     run: (run, guests) => run.stop(guests),
   },
   run: {
-    title: (a) => `${a.guest}: \`${a.command}\` exits ${a.exit}${a.stdout ? ` printing /${a.stdout}/` : ''}`,
+    title: (a) => `${a.guest}: \`${a.command}\` exits ${a.exit}${a.output ? ` printing /${a.output}/` : ''}`,
     async run(run, a) {
       const r = await run.guest(a.guest).exec(a.command);
       const output = `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
       checkEqual(`exit status of \`${a.command}\` in ${a.guest}`, a.exit, r.code, output);
-      if (a.stdout && !new RegExp(a.stdout, 'm').test(r.stdout)) {
-        throw new CheckFailure(`output of \`${a.command}\` in ${a.guest} does not match /${a.stdout}/\n${output}`, a.stdout, r.stdout);
+      if (a.output && !new RegExp(a.output, 'm').test(`${r.stdout}\n${r.stderr}`)) {
+        throw new CheckFailure(`output of \`${a.command}\` in ${a.guest} does not match /${a.output}/\n${output}`, a.output, `${r.stdout}\n${r.stderr}`);
       }
     },
   },

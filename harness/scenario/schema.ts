@@ -119,7 +119,7 @@ export const actions = {
     guest: guestRef,
     command: z.string().min(1).meta({ description: 'a shell command run in the guest over SSH' }),
     exit: z.int().default(0).meta({ description: 'expected exit status' }),
-    stdout: z.string().optional().meta({ description: 'a regular expression the output must match' }),
+    output: z.string().optional().meta({ description: 'a regular expression that stdout and stderr together must match' }),
   }),
   'expect-ndctl': z.strictObject({
     guest: guestRef,
