@@ -44,7 +44,8 @@ export function parseNdctlList(stdout: string): NdctlTopology {
   const topology: NdctlTopology = { dimms: [], regions: [], namespaces: [] };
   const items = Array.isArray(json) ? (json as Json[]) : [json as Json];
   for (const item of items) {
-    if ('dimms' in item || 'regions' in item || 'namespaces' in item) {
+    // The wrapper object has no "dev"; a region (which may hold "namespaces") has one.
+    if (typeof item.dev !== 'string') {
       topology.dimms.push(...list(item.dimms).map(dimm));
       for (const r of list(item.regions)) topology.regions.push(region(r));
       topology.namespaces.push(...list(item.namespaces).map(namespace));

@@ -23,8 +23,6 @@ export class ScenarioError extends Error {
 export interface LoadedScenario {
   file: string;
   scenario: Scenario;
-  /** Where each step starts in the file, for reports. */
-  stepLines: number[];
 }
 
 export function loadScenarioFile(file: string): LoadedScenario {
@@ -52,25 +50,53 @@ export function parseScenario(text: string, file: string): LoadedScenario {
   }
   const result = scenarioSchema.safeParse(doc.toJS());
   if (!result.success) {
-    throw new ScenarioError(result.error.issues.map((issue) => ({ file, ...position(doc, issue, at), message: describe(issue) })));
+    const issues = result.error.issues.flatMap(specific).map((issue) => ({ file, ...position(doc, issue, at), message: describe(issue) }));
+    throw new ScenarioError(issues.sort((a, b) => a.line - b.line || a.column - b.column));
   }
-  const steps = doc.get('steps', true);
-  const stepLines = isSeq(steps) ? steps.items.map((n) => (isNode(n) && n.range ? at(n.range[0]).line : 0)) : [];
-  return { file, scenario: result.data, stepLines };
+  return { file, scenario: result.data };
 }
 
-/** The node an issue's path leads to; for an unknown key, the key itself. */
-function position(doc: Document, issue: z.core.$ZodIssue, at: (o: number) => { line: number; col: number }) {
-  let node: unknown = doc.contents;
-  for (const key of issue.path) {
-    if (isMap(node) || isSeq(node)) {
-      const next = node.get(key, true);
-      if (next === undefined) break;
-      node = next;
-    } else break;
+type Issue = z.core.$ZodIssue;
+
+/**
+ * The issues worth showing. For a value that fits no branch of a union, the branch that got furthest
+ * (its issues lie deepest) says best what is wrong; if none got further, all branches' expectations are
+ * listed together.
+ */
+function specific(issue: Issue): Issue[] {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue];
+  const depth = (branch: Issue[]) => Math.max(...branch.map((i) => i.path.length));
+  const deepest = Math.max(...issue.errors.map(depth));
+  const rebase = (i: Issue): Issue => ({ ...i, path: [...issue.path, ...i.path] }) as Issue;
+  if (deepest > 0) {
+    const branch = issue.errors.find((b) => depth(b) === deepest)!;
+    return branch.map(rebase).flatMap(specific);
   }
+  const expectations = [...new Set(issue.errors.flat().map((i) => i.message.replace(/^Invalid (input|option): /, '')))];
+  return [{ ...issue, message: `expected ${expectations.join(', or ')}` }];
+}
+
+/** The node an issue's path leads to; for an unknown or malformed key, the key itself. */
+function position(doc: Document, issue: Issue, at: (o: number) => { line: number; col: number }) {
+  let node: unknown = doc.contents;
+  let key: unknown;
+  for (const segment of issue.path) {
+    if (!isMap(node) && !isSeq(node)) break;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
+      if (!pair) break;
+      key = pair.key;
+      node = pair.value;
+    } else {
+      const next = node.get(segment, true);
+      if (next === undefined) break;
+      key = undefined;
+      node = next;
+    }
+  }
+  if (issue.code === 'invalid_key' && isNode(key)) node = key;
   if (issue.code === 'unrecognized_keys' && isMap(node)) {
-    const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === issue.keys[0]);
+    const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === issue.keys[0]);
     if (pair && isNode(pair.key)) node = pair.key;
   }
   const range = (node as Node | undefined)?.range ?? doc.contents?.range ?? [0, 0, 0];
@@ -78,8 +104,9 @@ function position(doc: Document, issue: z.core.$ZodIssue, at: (o: number) => { l
   return { line, column: col };
 }
 
-function describe(issue: z.core.$ZodIssue): string {
+function describe(issue: Issue): string {
   const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
   if (issue.code === 'unrecognized_keys') return `${where}unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  if (issue.code === 'invalid_key') return `${where}${issue.issues.map((i) => i.message).join('; ')}`;
   return `${where}${issue.message}`;
 }

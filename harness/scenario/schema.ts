@@ -1,4 +1,4 @@
-import { isAbsolute, normalize } from 'node:path';
+import { isAbsolute, normalize, sep } from 'node:path';
 import { z } from 'zod';
 import semver from 'semver';
 import { parseSize } from './units.js';
@@ -29,9 +29,14 @@ export const ident = z
   .string()
   .regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'expected a name of letters, digits, "_" and "-", starting with a letter');
 
-export const versionRange = z
-  .string()
-  .refine((r) => semver.validRange(r) !== null, { message: 'expected a version range such as ">=2.8", "<10.0" or "7.2.x"' });
+// semver reads a typo like ">=x" as "*" (any version): only an explicit "*" or "x" may mean that.
+export const versionRange = z.string().refine(
+  (r) => {
+    const range = semver.validRange(r);
+    return range !== null && (range !== '*' || /^\s*[*xX]\s*$/.test(r));
+  },
+  { message: 'expected a version range such as ">=2.8", "<10.0" or "7.2.x"' },
+);
 
 const onOff = z
   .union([z.boolean(), z.enum(['on', 'off'])])
@@ -65,7 +70,9 @@ const guest = z.strictObject({
     })
     .default({ type: 'pc', nvdimm: true }),
   memory: z.strictObject({
-    ram: size.default(512 * 2 ** 20),
+    ram: size
+      .refine((b) => b % 2 ** 20 === 0 && b >= 64 * 2 ** 20, { message: 'expected a whole number of MiB, at least 64M' })
+      .default(512 * 2 ** 20),
     slots: z.int().min(0).max(256).optional().meta({ description: '-m slots=; omit to leave it out' }),
     maxmem: size.optional().meta({ description: '-m maxmem=; omit to leave it out' }),
   }),
@@ -76,7 +83,7 @@ const file = z.strictObject({
   size: size.optional().meta({ description: 'made as a sparse file of this size in a private temporary directory' }),
   path: z
     .string()
-    .refine((p) => !isAbsolute(p) && !normalize(p).startsWith('..'), {
+    .refine((p) => p !== '' && !isAbsolute(p) && normalize(p).split(sep)[0] !== '..' && normalize(p) !== '.', {
       message: "expected a path inside the scenario's folder, relative to it (no absolute paths, no ..)",
     })
     .optional()

@@ -25,11 +25,11 @@ export function parseSize(input: string | number): number {
 }
 
 function parseTerm(term: string, whole: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?$/i.exec(term) ?? /^(\d+)\s*(B)$/i.exec(term);
+  const m = /^(\d+(?:\.\d+)?)\s*(?:([KMGT])(?:i?B)?|(B))?$/i.exec(term);
   if (!m) {
     throw new Error(`"${whole}" is not a size: expected bytes or a number with a unit K, M, G or T (e.g. 512M, 1G, 128K, 1G - 128K)`);
   }
-  const bytes = Number(m[1]) * UNITS[m[2]!.toUpperCase()]!;
+  const bytes = Number(m[1]) * UNITS[(m[2] ?? '').toUpperCase()]!;
   if (!Number.isSafeInteger(bytes)) throw new Error(`"${whole}" is not a whole number of bytes`);
   return bytes;
 }
