@@ -117,6 +117,30 @@ describe('parseNdctlList', () => {
     expect(t.namespaces).toEqual([{ dev: 'namespace0.0', mode: 'raw', size: 1024 }]);
   });
 
+  it('keeps a bare region object that holds its namespaces (ndctl list -RN with one region)', () => {
+    const t = parseNdctlList(
+      '{"dev":"region0","size":1073610752,"type":"pmem","namespaces":[{"dev":"namespace0.0","mode":"raw","size":1073610752,"blockdev":"pmem0"}]}',
+    );
+    const namespace = { dev: 'namespace0.0', mode: 'raw', size: 1073610752, blockdev: 'pmem0' };
+    expect(t.regions).toEqual([{ dev: 'region0', size: 1073610752, type: 'pmem', namespaces: [namespace] }]);
+    expect(t.namespaces).toEqual([namespace]);
+    expect(t.dimms).toEqual([]);
+  });
+
+  it('keeps a bare array of regions that hold their namespaces', () => {
+    const t = parseNdctlList(
+      JSON.stringify([
+        { dev: 'region1', size: 2, namespaces: [{ dev: 'namespace1.0', mode: 'fsdax', size: 2 }] },
+        { dev: 'region0', size: 1073610752, namespaces: [{ dev: 'namespace0.0', mode: 'raw', size: 1073610752 }] },
+      ]),
+    );
+    expect(t.regions.map((r) => [r.dev, r.size, r.namespaces.map((n) => n.dev)])).toEqual([
+      ['region0', 1073610752, ['namespace0.0']],
+      ['region1', 2, ['namespace1.0']],
+    ]);
+    expect(t.namespaces.map((n) => n.dev)).toEqual(['namespace0.0', 'namespace1.0']);
+  });
+
   it('reads -u human sizes in binary units', () => {
     const t = parseNdctlList(
       JSON.stringify({

@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { loadScenarioFile, parseScenario, ScenarioError, type ScenarioIssue } from './load.js';
+import { scenarioSchema } from './schema.js';
 
 const K = 2 ** 10;
 const M = 2 ** 20;
@@ -191,6 +193,24 @@ describe('loadScenarioFile', () => {
     const loaded = loadScenarioFile(path);
     expect(loaded.file).toBe(path);
     expect(loaded.scenario.name).toBe('valid');
+  });
+
+  it('lists the problems of a file by line, not in the order the schema finds them', () => {
+    // The schema checks `name` before `steps`, so it finds the problem on line 6 before the one on line 1.
+    const text = ['steps: []', 'guests:', '  vm1:', '    memory: {}', '# the name comes last', 'name: 5', ''].join('\n');
+    expect(scenarioSchema.safeParse(parse(text)).error?.issues.map((i) => i.path[0])).toEqual(['name', 'steps']);
+    const path = join(dir, 'two-problems.yaml');
+    writeFileSync(path, text);
+    let error: unknown;
+    try {
+      loadScenarioFile(path);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ScenarioError);
+    const { issues, message } = error as ScenarioError;
+    expect(issues.map((i) => `${i.line}:${i.column} ${i.message.split(':')[0]}`)).toEqual(['1:8 steps', '6:7 name']);
+    expect(message.split('\n').map((l) => l.slice(path.length + 1).split(':').slice(0, 2).join(':'))).toEqual(['1:8', '6:7']);
   });
 
   it('reports an unreadable file at 1:1, with the reason', () => {

@@ -72,7 +72,7 @@ function specific(issue: Issue): Issue[] {
     const branch = issue.errors.find((b) => depth(b) === deepest)!;
     return branch.map(rebase).flatMap(specific);
   }
-  const expectations = [...new Set(issue.errors.flat().map((i) => i.message.replace(/^Invalid (input|option): /, '')))];
+  const expectations = [...new Set(issue.errors.flat().map((i) => plain(i.message).replace(/^expected /, '')))];
   return [{ ...issue, message: `expected ${expectations.join(', or ')}` }];
 }
 
@@ -108,5 +108,10 @@ function describe(issue: Issue): string {
   const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
   if (issue.code === 'unrecognized_keys') return `${where}unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
   if (issue.code === 'invalid_key') return `${where}${issue.issues.map((i) => i.message).join('; ')}`;
-  return `${where}${issue.message}`;
+  return `${where}${plain(issue.message)}`;
+}
+
+/** zod's "Invalid input: expected number, received string" says the same without its prefix. */
+function plain(message: string): string {
+  return message.replace(/^Invalid (input|option): /, '');
 }

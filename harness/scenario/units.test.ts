@@ -61,6 +61,10 @@ describe('parseSize', () => {
     },
   );
 
+  it.each(['1iB', '1i', 'iB', '1KiBB', '1Bi'])('refuses the stray unit spelling %j', (input) => {
+    expect(() => parseSize(input)).toThrow(`"${input}" is not a size`);
+  });
+
   it('refuses a sum that comes out negative', () => {
     expect(() => parseSize('128K - 1G')).toThrow('size "128K - 1G" is negative');
     expect(() => parseSize('0 - 1')).toThrow('is negative');
