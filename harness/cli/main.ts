@@ -1,11 +1,13 @@
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { startVitest } from 'vitest/node';
+import { createVitest, type Vitest } from 'vitest/node';
 import { loadScenarioFile, ScenarioError } from '../scenario/load.js';
+import { JSON_SCHEMA_PATH, scenarioJsonSchema } from '../scenario/json-schema.js';
 import { guestImage, DEFAULT_IMAGE } from '../images/build.js';
 import { ENV } from '../run/config.js';
+import { sweepStaleRunDirs } from '../run/janitor.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const REPORTERS = { pretty: 'default', junit: 'junit', json: 'json' } as const;
@@ -19,7 +21,7 @@ program
   .command('run')
   .description('run scenario files (default: every scenarios/**/*.yaml) and report each step')
   .argument('[files...]', 'scenario files or folders')
-  .option('--qemu <path>', 'QEMU binary (default: qemu-system-x86_64 on PATH, else Debian bookworm\'s, fetched into the cache)')
+  .option('--qemu <path|version>', 'QEMU binary, or a Debian build by version or suite: 5.2, 7.2, 10.0, 11.1, bullseye, ... (default: qemu-system-x86_64 on PATH, else 7.2)')
   .option('--image <name>', `guest image, images/NAME.json (default: ${DEFAULT_IMAGE})`)
   .addOption(new Option('--accel <mode>', 'accelerator: kvm only if a probe guest boots under it').choices(['auto', 'kvm', 'tcg']).default('auto'))
   .option('-t, --filter <pattern>', 'run only steps whose full name matches this regular expression')
@@ -48,6 +50,15 @@ image
     const built = await guestImage(name, { log: (line) => console.error(line) });
     console.log(`${built.name}: kernel ${built.kernelVersion}, ${built.cached ? 'cached' : 'built'} in ${Date.now() - started} ms`);
     console.log(`  kernel    ${built.vmlinux}\n  initramfs ${built.initramfs}`);
+  });
+
+program
+  .command('schema')
+  .description('print the JSON Schema of scenario files (generated from the zod schema), or write it for editors')
+  .option('--write', `write it to ${JSON_SCHEMA_PATH}`)
+  .action((opts: { write?: boolean }) => {
+    if (opts.write) writeFileSync(join(ROOT, JSON_SCHEMA_PATH), scenarioJsonSchema());
+    else process.stdout.write(scenarioJsonSchema());
   });
 
 interface RunOptions {
@@ -86,10 +97,10 @@ async function run(args: string[], opts: RunOptions): Promise<number> {
     console.error('no scenario files found');
     return 2;
   }
-  if (opts.qemu) process.env[ENV.qemu] = resolve(opts.qemu);
+  if (opts.qemu) process.env[ENV.qemu] = opts.qemu.includes('/') ? resolve(opts.qemu) : opts.qemu;
   if (opts.image) process.env[ENV.image] = opts.image;
   process.env[ENV.accel] = opts.accel;
-  const vitest = await startVitest('test', [], {
+  const vitest = await createVitest('test', {
     root: ROOT,
     config: join(ROOT, 'vitest.config.ts'),
     include: files,
@@ -99,8 +110,29 @@ async function run(args: string[], opts: RunOptions): Promise<number> {
     outputFile: opts.outputFile,
     shard: opts.shard,
   });
+  stopOnSignals(vitest);
+  await vitest.start();
   await vitest.close();
   return process.exitCode === undefined || process.exitCode === 0 ? 0 : 1;
+}
+
+/**
+ * Ctrl-C or SIGTERM: vitest stops its workers, whose QEMUs die with them; the run directories they could
+ * not remove are swept. The exit status is the conventional 128 + signal number.
+ */
+function stopOnSignals(vitest: Vitest): void {
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    process.once(signal, () => {
+      console.error(`\n${signal}: stopping guests and cleaning up...`);
+      const hardStop = setTimeout(() => process.exit(code), 10_000);
+      void (async () => {
+        await vitest.close().catch(() => undefined);
+        await sweepStaleRunDirs();
+        clearTimeout(hardStop);
+        process.exit(code);
+      })();
+    });
+  }
 }
 
 function scenarioFiles(args: string[]): string[] {

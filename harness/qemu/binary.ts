@@ -23,12 +23,28 @@ export interface QemuBinary {
 
 export const DEFAULT_SUITE = 'bookworm';
 
+/** Debian suites whose qemu-system-x86 runs here when provisioned, and the QEMU version each ships. */
+export const SUITES = [
+  { suite: 'bullseye', version: '5.2' },
+  { suite: 'bookworm', version: '7.2' },
+  { suite: 'trixie', version: '10.0' },
+  { suite: 'sid', version: '11.1' },
+] as const;
+
+/** A Debian suite named by itself or by the QEMU version it ships ("5.2", "10.0"). */
+export function suiteFor(name: string): string | undefined {
+  return SUITES.find((s) => s.suite === name || s.version === name)?.suite;
+}
+
 /**
- * The QEMU to use: `path` if given, else `qemu-system-x86_64` on PATH, else bookworm's build provisioned
- * into the cache (fetched without root on first use).
+ * The QEMU to use: `choice` as a path, or as a Debian suite or version to provision ("trixie", "10.0");
+ * without one, `qemu-system-x86_64` on PATH, else bookworm's build provisioned into the cache (fetched
+ * without root on first use).
  */
-export async function findQemu(path?: string, log: (line: string) => void = () => {}): Promise<QemuBinary> {
-  if (path) return hostQemu(path);
+export async function findQemu(choice?: string, log: (line: string) => void = () => {}): Promise<QemuBinary> {
+  const suite = choice && !choice.includes('/') ? suiteFor(choice) : undefined;
+  if (suite) return provisionedQemu(suite, log);
+  if (choice) return hostQemu(choice);
   const onPath = whichSync('qemu-system-x86_64');
   if (onPath) return hostQemu(onPath);
   return provisionedQemu(DEFAULT_SUITE, log);

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { execa, type ResultPromise } from 'execa';
 import type { Readable } from 'node:stream';
 import type { QemuBinary } from './binary.js';
@@ -10,8 +11,14 @@ export interface QemuExit {
 }
 
 /**
+ * util-linux's setpriv makes the kernel kill QEMU when the process that started it dies, however it dies
+ * (a vitest worker killed with SIGKILL included); execa's cleanup covers ordinary exits and signals.
+ */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+
+/**
  * One QEMU process. Its serial console is its stdout; its stderr is kept for the diagnosis when it exits
- * on its own. execa's cleanup kills it if the harness process exits.
+ * on its own.
  */
 export class QemuProcess {
   readonly exited: Promise<QemuExit>;
@@ -23,7 +30,8 @@ export class QemuProcess {
   constructor(qemu: QemuBinary, argv: string[]) {
     const args = [...qemu.prefix, ...argv];
     this.commandLine = shellCommand(qemu.command, args, qemu.env);
-    this.child = execa(qemu.command, args, {
+    const [command, ...rest] = SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', qemu.command, ...args] : [qemu.command, ...args];
+    this.child = execa(command!, rest, {
       env: qemu.env,
       stdin: 'pipe',
       buffer: false,

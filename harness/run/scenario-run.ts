@@ -11,6 +11,7 @@ import { Guest, type GuestOptions } from '../guest/guest.js';
 import type { QemuExit } from '../qemu/process.js';
 import { runKeyPair, type KeyPair } from '../guest/ssh.js';
 import { bootTimeoutMs, type Environment } from './environment.js';
+import { claimRunDir, RUN_DIR_PREFIX } from './janitor.js';
 
 /**
  * One scenario being run: its private directory (backend files, sockets, logs), its guests, and the
@@ -33,8 +34,9 @@ export class ScenarioRun {
 
   static async open(loaded: LoadedScenario, env: Environment): Promise<ScenarioRun> {
     // 0700, removed whole at close: nothing of the run outlives it unless kept as artifacts.
-    const tmp = await tmpDir({ prefix: 'nvdimm-harness-', mode: 0o700, unsafeCleanup: true });
+    const tmp = await tmpDir({ prefix: RUN_DIR_PREFIX, mode: 0o700, unsafeCleanup: true });
     try {
+      await claimRunDir(tmp.path);
       const files: Record<string, string> = {};
       const sizes: Record<string, number> = {};
       for (const [name, spec] of Object.entries(loaded.scenario.files)) {
