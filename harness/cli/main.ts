@@ -2,12 +2,14 @@ import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createVitest, type Vitest } from 'vitest/node';
 import { loadScenarioFile, ScenarioError } from '../scenario/load.js';
 import { JSON_SCHEMA_PATH, scenarioJsonSchema } from '../scenario/json-schema.js';
 import { guestImage, DEFAULT_IMAGE } from '../images/build.js';
 import { ENV } from '../run/config.js';
-import { sweepStaleRunDirs } from '../run/janitor.js';
+import { sweepStaleRunDirs, sweepStaleRunDirsSync } from '../run/janitor.js';
+import { terminateDescendants } from '../run/descendants.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const REPORTERS = { pretty: 'default', junit: 'junit', json: 'json' } as const;
@@ -111,30 +113,39 @@ async function run(args: string[], opts: RunOptions): Promise<number> {
     shard: opts.shard,
   });
   stopOnSignals(vitest);
-  await vitest.start();
-  await vitest.close();
+  // However vitest ends (it may exit from inside when a worker dies), the dead workers' run dirs go.
+  // First in line: vitest's own exit listener calls process.exit() again, which ends the listeners there.
+  process.prependOnceListener('exit', () => sweepStaleRunDirsSync());
+  try {
+    await vitest.start();
+  } finally {
+    await vitest.close();
+    // A worker that died outright (SIGKILL, out of memory) could not remove its run directory.
+    await sweepStaleRunDirs();
+  }
   return process.exitCode === undefined || process.exitCode === 0 ? 0 : 1;
 }
 
 /**
- * Ctrl-C or SIGTERM: vitest stops its workers, whose QEMUs die with them; the run directories they could
- * not remove are swept. The exit status is the conventional 128 + signal number.
+ * Ctrl-C or SIGTERM: vitest's workers are stopped (their QEMUs die with them) and the run directories they
+ * could not remove are swept. The exit status is the conventional 128 + signal number.
  */
 function stopOnSignals(vitest: Vitest): void {
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    // vitest's own handlers exit at once, which would orphan its workers and their guests.
+    process.removeAllListeners(signal);
     process.once(signal, () => {
       console.error(`\n${signal}: stopping guests and cleaning up...`);
-      const hardStop = setTimeout(() => process.exit(code), 10_000);
       void (async () => {
-        await vitest.close().catch(() => undefined);
+        // vitest stops its pool first; whatever outlives that is terminated.
+        await Promise.race([vitest.close().catch(() => undefined), sleep(5000)]);
+        await terminateDescendants();
         await sweepStaleRunDirs();
-        clearTimeout(hardStop);
         process.exit(code);
       })();
     });
   }
 }
-
 function scenarioFiles(args: string[]): string[] {
   return args.flatMap((arg) => {
     const path = resolve(arg);

@@ -156,13 +156,13 @@ export class Guest {
     return this.ssh.exec(command, stdin);
   }
 
-  /** Stops QEMU (QMP quit, then signals) and writes the QMP transcript beside the serial log. */
+  /** Stops QEMU (QMP quit if connected, else SIGTERM, then SIGKILL) and keeps its QMP transcript. */
   async stop(): Promise<QemuExit> {
     this.ssh?.close();
     if (this.qmp && !this.process.hasExited) {
       await Promise.race([this.qmp.execute('quit').catch(() => undefined), sleep(2000, undefined, { ref: false })]);
     }
-    const exit = await Promise.race([this.process.exited, sleep(3000, undefined, { ref: false })]);
+    const exit = this.qmp ? await Promise.race([this.process.exited, sleep(3000, undefined, { ref: false })]) : undefined;
     const final = exit ?? (await this.process.kill());
     this.qmp?.close();
     if (this.qmp) await writeFile(join(this.opts.dir, `${this.opts.name}.qmp.log`), `${this.qmp.transcript.join('\n')}\n`, { mode: 0o600 });

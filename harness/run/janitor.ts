@@ -1,4 +1,5 @@
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -16,13 +17,29 @@ export async function claimRunDir(dir: string): Promise<void> {
  * users' runs, and anything not made by the harness are left alone.
  */
 export async function sweepStaleRunDirs(base = tmpdir()): Promise<string[]> {
+  return sweepStaleRunDirsSync(base);
+}
+
+/** Synchronous, so that it can run in a process's 'exit' handler too. */
+export function sweepStaleRunDirsSync(base = tmpdir()): string[] {
   const removed: string[] = [];
-  for (const name of await readdir(base).catch(() => [] as string[])) {
+  let names: string[] = [];
+  try {
+    names = readdirSync(base);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
     if (!name.startsWith(RUN_DIR_PREFIX)) continue;
     const dir = join(base, name);
-    const owner = Number(await readFile(join(dir, OWNER), 'utf8').catch(() => NaN));
+    let owner = NaN;
+    try {
+      owner = Number(readFileSync(join(dir, OWNER), 'utf8'));
+    } catch {
+      continue;
+    }
     if (!Number.isInteger(owner) || alive(owner)) continue;
-    await rm(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
     removed.push(dir);
   }
   return removed;
@@ -31,9 +48,15 @@ export async function sweepStaleRunDirs(base = tmpdir()): Promise<string[]> {
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     // EPERM: it exists, and is someone else's.
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A zombie (killed, not yet reaped by its parent) answers signal 0 but owns nothing any more.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
   }
 }

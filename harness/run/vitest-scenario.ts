@@ -13,6 +13,8 @@ const STEP_TIMEOUT_MS = 600_000;
  * in order. A step after a failed one is skipped, since the guests are no longer in the state it assumes.
  */
 export async function scenarioTests(file: string): Promise<void> {
+  // A worker whose vitest went away (killed outright) ends too, and its QEMUs with it.
+  if (process.connected) process.once('disconnect', () => process.exit(1));
   let loaded: LoadedScenario;
   try {
     loaded = loadScenarioFile(file);

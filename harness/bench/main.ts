@@ -1,0 +1,143 @@
+/**
+ * `npm run bench`: where the time goes, measured on this machine. Performance targets live here, never in
+ * timed test assertions.
+ *
+ * - boot: start of QEMU to the first SSH command answered in the guest, N times through the harness, and
+ *   N times with the raw baseline (the same QEMU command started from a shell, polling `ssh` until it answers);
+ * - suite: the whole scenario suite on the default QEMU, wall time;
+ * - image: the guest image built cold (empty cache, downloads included) and warm (cache hit).
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { execa } from 'execa';
+import { Guest } from '../guest/guest.js';
+import { runKeyPair } from '../guest/ssh.js';
+import { guestImage } from '../images/build.js';
+import { qemuArgv, shellCommand } from '../qemu/argv.js';
+import type { GuestSpec } from '../scenario/schema.js';
+import { configFromEnv } from '../run/config.js';
+import { prepareEnvironment, type Environment } from '../run/environment.js';
+
+const { values } = parseArgs({
+  options: {
+    boots: { type: 'string', default: '5' },
+    suite: { type: 'boolean', default: true },
+    image: { type: 'boolean', default: true },
+    out: { type: 'string', default: 'bench-results.json' },
+  },
+  allowNegative: true,
+});
+
+const GIB = 2 ** 30;
+const spec: GuestSpec = {
+  machine: { type: 'pc', nvdimm: true },
+  memory: { ram: 512 * 2 ** 20, slots: 2, maxmem: 2 * GIB },
+  nvdimms: [{ id: 'nv1', backend: { file: 'disk', share: true } }],
+};
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function harnessBoot(env: Environment, dir: string): Promise<number> {
+  const started = Date.now();
+  const guest = await Guest.boot({
+    name: 'bench',
+    spec,
+    qemu: env.qemu,
+    kernel: env.image.vmlinux,
+    initramfs: env.image.initramfs,
+    accel: env.accel.accel,
+    files: { disk: join(dir, 'disk.img') },
+    fileSizes: { disk: GIB },
+    dir,
+    keys: runKeyPair(),
+    bootTimeoutMs: 60_000,
+  });
+  await guest.exec('true');
+  const ms = Date.now() - started;
+  await guest.stop();
+  return ms;
+}
+
+/** The same QEMU command from a shell, with `ssh` polled every 50 ms: the floor the harness must not add to. */
+async function rawBoot(env: Environment, dir: string, port: number): Promise<number> {
+  const keys = runKeyPair();
+  const keyFile = join(dir, 'id');
+  await writeFile(keyFile, keys.private, { mode: 0o600 });
+  const argv = qemuArgv(
+    {
+      guest: spec,
+      files: { disk: join(dir, 'disk.img') },
+      kernel: env.image.vmlinux,
+      initramfs: env.image.initramfs,
+      append: [`nvh.authkey=${keys.publicBlob}`],
+      accel: env.accel.accel,
+      qmpSocket: join(dir, 'raw.qmp'),
+      sshPort: port,
+      firmware: env.qemu.firmware,
+    },
+    { disk: GIB },
+  ).map((a) => (a === 'stdio' ? 'null' : a));
+  const qemu = shellCommand(env.qemu.command, [...env.qemu.prefix, ...argv], env.qemu.env);
+  const ssh = `ssh -q -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=1 -i ${keyFile} -p ${port} root@127.0.0.1 true`;
+  const script = `${qemu} & pid=$!; until ${ssh}; do sleep 0.05; done; kill $pid; wait $pid`;
+  const started = Date.now();
+  await execa('bash', ['-c', script], { reject: false });
+  return Date.now() - started;
+}
+
+async function main(): Promise<void> {
+  const results: Record<string, unknown> = { at: new Date().toISOString() };
+  const env = await prepareEnvironment(configFromEnv());
+  results.qemu = env.qemu.version;
+  results.accel = env.accel.accel;
+  const n = Number(values.boots);
+  const dir = await mkdtemp(join(tmpdir(), 'nvdimm-harness-bench-'));
+  try {
+    await execa('truncate', ['-s', String(GIB), join(dir, 'disk.img')]);
+    const harness: number[] = [];
+    const raw: number[] = [];
+    for (let i = 0; i < n; i++) {
+      harness.push(await harnessBoot(env, dir));
+      raw.push(await rawBoot(env, dir, 20000 + (process.pid % 20000)));
+      console.log(`boot ${i + 1}/${n}: harness ${harness.at(-1)} ms, raw ${raw.at(-1)} ms`);
+    }
+    results.boot = { harnessMs: harness, rawMs: raw, harnessMedianMs: median(harness), rawMedianMs: median(raw), ratio: +(median(harness) / median(raw)).toFixed(3) };
+    console.log(`boot to first SSH command, median of ${n}: harness ${median(harness)} ms, raw ${median(raw)} ms, ratio ${(median(harness) / median(raw)).toFixed(3)}`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  if (values.suite) {
+    const started = Date.now();
+    const r = await execa('npx', ['vitest', 'run', 'scenarios'], { reject: false, env: { FORCE_COLOR: '0' } });
+    const ms = Date.now() - started;
+    results.suite = { wallMs: ms, passed: r.exitCode === 0, summary: /Tests\s+(.*)/.exec(r.stdout)?.[1] };
+    console.log(`scenario suite on QEMU ${env.qemu.version}: ${(ms / 1000).toFixed(1)} s wall (${r.exitCode === 0 ? 'passed' : 'FAILED'})`);
+  }
+
+  if (values.image) {
+    const cache = await mkdtemp(join(tmpdir(), 'nvdimm-harness-bench-cache-'));
+    const saved = process.env.NVDIMM_HARNESS_CACHE;
+    process.env.NVDIMM_HARNESS_CACHE = cache;
+    try {
+      let started = Date.now();
+      await guestImage(env.image.name);
+      const cold = Date.now() - started;
+      started = Date.now();
+      await guestImage(env.image.name);
+      const warm = Date.now() - started;
+      results.image = { coldMs: cold, warmMs: warm };
+      console.log(`image ${env.image.name}: cold ${(cold / 1000).toFixed(1)} s (downloads included), warm ${warm} ms`);
+    } finally {
+      if (saved === undefined) delete process.env.NVDIMM_HARNESS_CACHE;
+      else process.env.NVDIMM_HARNESS_CACHE = saved;
+      await rm(cache, { recursive: true, force: true });
+    }
+  }
+  await writeFile(values.out!, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`figures written to ${values.out}`);
+}
+
+await main();

@@ -1,0 +1,112 @@
+/**
+ * Nothing of a run is left behind, however it ends: each test runs the real CLI on a real scenario with a
+ * private TMPDIR, ends it one way, and then looks for QEMU processes and files under that TMPDIR.
+ */
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+const CLI = join(import.meta.dirname, '../../bin/nvdimm-harness.js');
+let tmp: string;
+
+beforeEach(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'nvh-cleanup-test-'));
+});
+
+afterEach(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+/** Processes whose command line mentions this test's TMPDIR: the QEMUs of the run under test. */
+async function qemusOf(dir: string): Promise<{ pid: number; ppid: number }[]> {
+  const found: { pid: number; ppid: number }[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (!cmdline.includes('qemu-system') || !cmdline.includes(dir)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    found.push({ pid: Number(entry), ppid: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) });
+  }
+  return found;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+function startRun(scenario = 'scenarios/basic.yaml') {
+  return execa('node', [CLI, 'run', scenario], {
+    cwd: join(import.meta.dirname, '../..'),
+    env: { TMPDIR: tmp, NVDIMM_HARNESS_ARTIFACTS: join(tmp, 'artifacts'), FORCE_COLOR: '0' },
+    reject: false,
+  });
+}
+
+async function leftovers(): Promise<{ qemus: number; files: string[] }> {
+  // QEMU may take a moment to be reaped after its parent goes.
+  await until('QEMU processes to go', async () => ((await qemusOf(tmp)).length === 0 ? true : undefined), 5_000).catch(() => undefined);
+  // tsx-*: the TypeScript loader's compile cache, kept on purpose and not the run's.
+  const files = (await readdir(tmp)).filter((f) => f !== 'artifacts' && !f.startsWith('tsx-'));
+  return { qemus: (await qemusOf(tmp)).length, files };
+}
+
+describe('a run leaves no QEMU process and no temporary file', { timeout: 180_000 }, () => {
+  it('after passing', async () => {
+    const result = await startRun();
+    expect(result.exitCode, `${result.stdout}${result.stderr}`).toBe(0);
+    expect(await leftovers()).toEqual({ qemus: 0, files: [] });
+  });
+
+  it('after a failing step, keeping only the logs as artifacts', async () => {
+    const scenarioDir = await mkdtemp(join(tmpdir(), 'nvh-cleanup-scenario-'));
+    try {
+      const broken = (await readFile(join(import.meta.dirname, '../../scenarios/basic.yaml'), 'utf8')).replace('size: 1G - 128K', 'size: 1G - 256K');
+      await writeFile(join(scenarioDir, 'broken.yaml'), broken);
+      const result = await startRun(join(scenarioDir, 'broken.yaml'));
+      expect(result.exitCode).toBe(1);
+      expect(result.stdout).toMatch(/expected .*1073479680.*got .*1073610752/);
+      expect(await leftovers()).toEqual({ qemus: 0, files: [] });
+      const [kept] = await readdir(join(tmp, 'artifacts'));
+      expect((await readdir(join(tmp, 'artifacts', kept!))).sort()).toEqual(
+        ['label.cmdline', 'label.qmp.log', 'label.serial.log', 'nolabel.cmdline', 'nolabel.qmp.log', 'nolabel.serial.log'],
+      );
+    } finally {
+      await rm(scenarioDir, { recursive: true, force: true });
+    }
+  });
+
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    it(`after ${signal} to the harness while guests boot`, async () => {
+      const run = startRun();
+      await until('a QEMU of the run', async () => ((await qemusOf(tmp)).length > 0 ? true : undefined));
+      run.kill(signal);
+      const result = await run;
+      expect(result.exitCode, `${result.stdout}${result.stderr}`).toBe(code);
+      expect(await leftovers()).toEqual({ qemus: 0, files: [] });
+    });
+  }
+
+  it('after the vitest worker running the scenario is killed with SIGKILL', async () => {
+    const run = startRun();
+    const [qemu] = await until('a QEMU of the run', async () => {
+      const q = await qemusOf(tmp);
+      return q.length > 0 ? q : undefined;
+    });
+    // QEMU's parent is the worker (setpriv execs QEMU in place).
+    process.kill(qemu!.ppid, 'SIGKILL');
+    const result = await run;
+    expect(result.exitCode).not.toBe(0);
+    // vitest, crashing on the lost worker, leaves its own SSR cache folder: only the harness's are checked.
+    const { qemus, files } = await leftovers();
+    expect({ qemus, files: files.filter((f) => f.startsWith('nvdimm-harness-')) }).toEqual({ qemus: 0, files: [] });
+  });
+});
