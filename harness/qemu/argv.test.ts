@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { GuestSpec } from '../scenario/schema.js';
-import { backendObject, nvdimmDevice, optValue, qemuArgv, shellCommand, type LaunchSpec } from './argv.js';
+import { backendObject, nvdimmDevice, optValue, qemuArgv, shellCommand, type LaunchSpec, KERNEL_ARGS } from './argv.js';
 
 const K = 2 ** 10;
 const M = 2 ** 20;
@@ -84,10 +84,12 @@ describe('qemuArgv', () => {
     const argv = qemuArgv(launch(), { plain: G });
     expect(values(argv, '-kernel')).toEqual(['/cache/vmlinux']);
     expect(values(argv, '-initrd')).toEqual(['/cache/initramfs.cpio']);
-    expect(values(argv, '-append')).toEqual(['console=ttyS0 quiet nvh.key=abc']);
+    expect(values(argv, '-append')).toEqual([`${KERNEL_ARGS.join(' ')} nvh.key=abc`]);
+    expect(values(argv, '-append')[0]).toMatch(/^console=ttyS0 /);
     expect(values(argv, '-accel')).toEqual(['tcg']);
     expect(argv).toContain('-nodefaults');
-    expect(argv).not.toContain('-cpu');
+    // TCG's "max" CPU has RDRAND, so the guest's entropy is ready for sshd's host key at once.
+    expect(values(argv, '-cpu')).toEqual(['max']);
   });
 
   it('uses -cpu host under KVM, and -L for each firmware folder', () => {
