@@ -55,12 +55,10 @@ export class AptRoot {
     return this.debs();
   }
 
-  /** The concrete package a metapackage (like `linux-image-amd64`) depends on. */
-  async dependencyOf(metapackage: string, prefix: string): Promise<string> {
-    const { stdout } = await this.apt('apt-cache', ['depends', '--no-recommends', metapackage]);
-    const m = new RegExp(`Depends: (${prefix}\\S+)`).exec(stdout);
-    if (!m) throw new Error(`${metapackage} in ${this.suite} depends on no ${prefix}* package:\n${stdout}`);
-    return m[1]!;
+  /** The packages `name` directly depends on (the first alternative of each dependency). */
+  async dependencies(name: string): Promise<string[]> {
+    const { stdout } = await this.apt('apt-cache', ['depends', '--no-recommends', '--no-suggests', name]);
+    return [...stdout.matchAll(/^\s+\|?Depends: (\S+)$/gm)].map((m) => m[1]!).filter((d) => !d.startsWith('<'));
   }
 
   /** Downloads exactly these packages, without their dependencies, into `dest`. */

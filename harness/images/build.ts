@@ -91,22 +91,25 @@ async function build(name: string, recipe: Recipe, work: string, log: (line: str
   log(`image ${name}: fetching Debian ${recipe.suite} packages from ${mirror}`);
   const apt = new AptRoot(join(work, 'apt'), recipe.suite, mirror);
   await apt.update();
-  const kernelPackage = await apt.dependencyOf(recipe.kernel, 'linux-image-');
-  const kernelDebs = await apt.downloadOnly([kernelPackage], join(work, 'kernel-debs'));
+  const kernelPackage = (await apt.dependencies(recipe.kernel)).find((d) => d.startsWith('linux-image-'));
+  if (!kernelPackage) throw new Error(`${recipe.kernel} in ${recipe.suite} depends on no linux-image-* package`);
+  // Newer suites split the kernel (linux-binary-*) and its modules (linux-modules-*) out of linux-image-*.
+  const parts = (await apt.dependencies(kernelPackage)).filter((d) => /^linux-(binary|modules)-/.test(d));
+  const kernelDebs = await apt.downloadOnly([kernelPackage, ...parts], join(work, 'kernel-debs'));
   const userDebs = await apt.downloadClosure(recipe.packages);
   const kernelRoot = join(work, 'kernel');
   const root = join(work, 'root');
   await unpackDebs(kernelDebs, kernelRoot);
   await unpackDebs(userDebs, root);
 
-  const version = (await readdir(join(kernelRoot, 'boot'))).find((f) => f.startsWith('vmlinuz-'))?.slice('vmlinuz-'.length);
-  if (!version) throw new Error(`${kernelPackage} has no /boot/vmlinuz-*`);
+  const { version, bzImage, modulesDir } = await locateKernel(kernelRoot, kernelPackage);
   log(`image ${name}: kernel ${version}, extracting the uncompressed vmlinux`);
   const out = join(work, 'out');
   await mkdir(out);
-  await writeFile(join(out, 'vmlinux'), await vmlinuxFromBzImage(await readFile(join(kernelRoot, 'boot', `vmlinuz-${version}`))));
+  const vmlinux = await vmlinuxFromBzImage(await readFile(bzImage));
+  await writeFile(join(out, 'vmlinux'), vmlinux);
 
-  const modules = await resolveModules(join(kernelRoot, 'lib/modules', version), recipe.modules);
+  const modules = await resolveModules(modulesDir, recipe.modules);
   const entries: CpioEntry[] = [
     ...['bin', 'sbin', 'usr', 'usr/bin', 'usr/sbin', 'lib', 'lib64', 'lib/x86_64-linux-gnu', 'etc', 'etc/nvh', 'proc', 'sys', 'dev', 'root', 'tmp', 'run', 'var', 'mnt'].map(
       (path): CpioEntry => ({ kind: 'dir', path, mode: path === 'tmp' ? 0o1777 : 0o755 }),
@@ -125,6 +128,20 @@ async function build(name: string, recipe: Recipe, work: string, log: (line: str
   return { name, vmlinux: 'vmlinux', initramfs: 'initramfs.cpio', kernelVersion: version, packages: await packageVersions([...kernelDebs, ...userDebs]) };
 }
 
+/**
+ * The kernel's version, bzImage and modules in an unpacked kernel package: /boot and /lib/modules up to
+ * bookworm, /usr/lib/modules after Debian merged /usr, and /usr/lib/modules/VERSION/vmlinuz in sid.
+ */
+async function locateKernel(root: string, pkg: string): Promise<{ version: string; bzImage: string; modulesDir: string }> {
+  const base = [join(root, 'lib/modules'), join(root, 'usr/lib/modules')].find((d) => existsSync(d));
+  const version = base && (await readdir(base))[0];
+  if (!base || !version) throw new Error(`${pkg} has no lib/modules/VERSION folder`);
+  const modulesDir = join(base, version);
+  const bzImage = [join(root, 'boot', `vmlinuz-${version}`), join(modulesDir, 'vmlinuz')].find((f) => existsSync(f));
+  if (!bzImage) throw new Error(`${pkg} has no /boot/vmlinuz-${version} nor ${modulesDir}/vmlinuz`);
+  return { version, bzImage, modulesDir };
+}
+
 function dirsFor(paths: string[]): CpioEntry[] {
   const dirs = new Set<string>();
   for (const p of paths) for (let d = dirname(p); d !== '.' && d !== 'lib'; d = dirname(d)) dirs.add(d);
@@ -133,12 +150,14 @@ function dirsFor(paths: string[]): CpioEntry[] {
 
 /** busybox-static and a symlink for each of its applets, where busybox itself says they belong. */
 async function busybox(root: string): Promise<CpioEntry[]> {
-  const bin = join(root, 'bin/busybox');
+  // /bin before Debian's merged /usr (bullseye, bookworm), /usr/bin after (trixie on).
+  const bin = [join(root, 'bin/busybox'), join(root, 'usr/bin/busybox')].find((p) => existsSync(p));
+  if (!bin) throw new Error('busybox-static was unpacked but has no bin/busybox or usr/bin/busybox');
   const { stdout } = await execa(bin, ['--list-full']);
   const links = stdout.split('\n').filter((l) => l && l !== 'bin/busybox' && !l.startsWith('linuxrc'));
   return [
     { kind: 'file', path: 'bin/busybox', mode: 0o755, data: await readFile(bin) },
-    ...links.map((path): CpioEntry => ({ kind: 'symlink', path, target: '/bin/busybox' })),
+    ...links.filter((path) => path !== 'usr/bin/busybox').map((path): CpioEntry => ({ kind: 'symlink', path, target: '/bin/busybox' })),
   ];
 }
 
@@ -158,6 +177,12 @@ async function binariesWithLibraries(root: string, binaries: string[]): Promise<
       if (!m[2]!.startsWith(root)) throw new Error(`${binary} needs ${m[1]}, which no unpacked package provides (found ${m[2]} on the host)`);
       libraries.set(m[1]!, m[2]!);
     }
+  }
+  // glibc before 2.34 (bullseye) loads its passwd lookup from libnss_files at run time, unseen by --list:
+  // without it dropbear cannot find root and refuses every login.
+  for (const dir of libraryPath(root).split(':')) {
+    const nss = join(dir, 'libnss_files.so.2');
+    if (existsSync(nss)) libraries.set('libnss_files.so.2', nss);
   }
   for (const [soname, file] of libraries) {
     entries.push({ kind: 'file', path: `lib/x86_64-linux-gnu/${soname}`, mode: 0o755, data: await readFile(file) });

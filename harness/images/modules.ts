@@ -21,19 +21,24 @@ export async function resolveModules(modulesDir: string, wanted: string[]): Prom
     const m = /([^/]+)\.ko(\.xz)?$/.exec(file);
     if (m) files.set(canonical(m[1]!), file);
   }
+  const listed = await readFile(join(modulesDir, 'modules.builtin'), 'utf8').catch(() => undefined);
   const builtin = new Set(
-    (await readFile(join(modulesDir, 'modules.builtin'), 'utf8').catch(() => ''))
+    (listed ?? '')
       .split('\n')
       .map((l) => /([^/]+)\.ko$/.exec(l)?.[1])
       .filter((n): n is string => !!n)
       .map(canonical),
   );
 
+  // Sid's packages ship no modules.builtin: a module that is not there as a file is then taken to be built
+  // in. If it is not, the guest says so on its console (NVH-FAIL) and the boot fails with that excerpt.
+  const isBuiltin = (key: string) => (listed === undefined ? !files.has(key) : builtin.has(key));
+
   const ordered: KernelModule[] = [];
   const seen = new Set<string>();
   const visit = async (name: string, chain: string[]) => {
     const key = canonical(name);
-    if (seen.has(key) || builtin.has(key)) return;
+    if (seen.has(key) || isBuiltin(key)) return;
     const file = files.get(key);
     if (!file) throw new Error(`kernel module ${name} (needed by ${chain.join(' <- ') || 'the recipe'}) is neither in ${modulesDir} nor built in`);
     seen.add(key);
