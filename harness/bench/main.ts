@@ -103,8 +103,16 @@ async function main(): Promise<void> {
       raw.push(await rawBoot(env, dir, 20000 + (process.pid % 20000)));
       console.log(`boot ${i + 1}/${n}: harness ${harness.at(-1)} ms, raw ${raw.at(-1)} ms`);
     }
-    results.boot = { harnessMs: harness, rawMs: raw, harnessMedianMs: median(harness), rawMedianMs: median(raw), ratio: +(median(harness) / median(raw)).toFixed(3) };
-    console.log(`boot to first SSH command, median of ${n}: harness ${median(harness)} ms, raw ${median(raw)} ms, ratio ${(median(harness) / median(raw)).toFixed(3)}`);
+    results.boot = {
+      harnessMs: harness,
+      rawMs: raw,
+      harnessMedianMs: median(harness),
+      rawMedianMs: median(raw),
+      ratio: +(median(harness) / median(raw)).toFixed(3),
+    };
+    console.log(
+      `boot to first SSH command, median of ${n}: harness ${median(harness)} ms, raw ${median(raw)} ms, ratio ${(median(harness) / median(raw)).toFixed(3)}`,
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -69,22 +69,33 @@ describe('a run leaves no QEMU process and no temporary file', { timeout: 180_00
   it('after a failing step, keeping only the logs as artifacts', async () => {
     const scenarioDir = await mkdtemp(join(tmpdir(), 'nvh-cleanup-scenario-'));
     try {
-      const broken = (await readFile(join(import.meta.dirname, '../../scenarios/basic.yaml'), 'utf8')).replace('size: 1G - 128K', 'size: 1G - 256K');
+      const broken = (await readFile(join(import.meta.dirname, '../../scenarios/basic.yaml'), 'utf8')).replace(
+        'size: 1G - 128K',
+        'size: 1G - 256K',
+      );
       await writeFile(join(scenarioDir, 'broken.yaml'), broken);
       const result = await startRun(join(scenarioDir, 'broken.yaml'));
       expect(result.exitCode).toBe(1);
       expect(result.stdout).toMatch(/expected .*1073479680.*got .*1073610752/);
       expect(await leftovers()).toEqual({ qemus: 0, files: [] });
       const [kept] = await readdir(join(tmp, 'artifacts'));
-      expect((await readdir(join(tmp, 'artifacts', kept!))).sort()).toEqual(
-        ['label.cmdline', 'label.qmp.log', 'label.serial.log', 'nolabel.cmdline', 'nolabel.qmp.log', 'nolabel.serial.log'],
-      );
+      expect((await readdir(join(tmp, 'artifacts', kept!))).sort()).toEqual([
+        'label.cmdline',
+        'label.qmp.log',
+        'label.serial.log',
+        'nolabel.cmdline',
+        'nolabel.qmp.log',
+        'nolabel.serial.log',
+      ]);
     } finally {
       await rm(scenarioDir, { recursive: true, force: true });
     }
   });
 
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
     it(`after ${signal} to the harness while guests boot`, async () => {
       const run = startRun();
       await until('a QEMU of the run', async () => ((await qemusOf(tmp)).length > 0 ? true : undefined));

@@ -38,14 +38,17 @@ export class AptRoot {
   }
 
   async update(): Promise<void> {
-    for (const d of ['etc/apt/apt.conf.d', 'etc/apt/preferences.d', 'etc/apt/sources.list.d', 'var/lib/apt/lists/partial', 'var/cache/apt/archives/partial']) {
+    for (const d of [
+      'etc/apt/apt.conf.d',
+      'etc/apt/preferences.d',
+      'etc/apt/sources.list.d',
+      'var/lib/apt/lists/partial',
+      'var/cache/apt/archives/partial',
+    ]) {
       await mkdir(join(this.dir, d), { recursive: true });
     }
     await writeFile(join(this.dir, 'status'), '');
-    await writeFile(
-      join(this.dir, 'etc/apt/sources.list'),
-      `deb [signed-by=${KEYRING}] ${this.mirror} ${this.suite} main\n`,
-    );
+    await writeFile(join(this.dir, 'etc/apt/sources.list'), `deb [signed-by=${KEYRING}] ${this.mirror} ${this.suite} main\n`);
     await this.apt('apt-get', ['update']);
   }
 
@@ -83,7 +86,10 @@ export class AptRoot {
 }
 
 async function debsIn(dir: string): Promise<string[]> {
-  return (await readdir(dir)).filter((f) => f.endsWith('.deb')).sort().map((f) => join(dir, f));
+  return (await readdir(dir))
+    .filter((f) => f.endsWith('.deb'))
+    .sort()
+    .map((f) => join(dir, f));
 }
 
 /** Unpacks .debs into `dest` with dpkg-deb (no root), then makes absolute symlinks point inside `dest`. */

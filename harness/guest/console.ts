@@ -5,7 +5,10 @@ import type { Readable } from 'node:stream';
 const FATAL = [/Kernel panic - not syncing/, /^NVH-FAIL /, /Attempted to kill init/];
 
 export class GuestFailure extends Error {
-  constructor(message: string, readonly excerpt: string) {
+  constructor(
+    message: string,
+    readonly excerpt: string,
+  ) {
     super(`${message}\n--- serial console ---\n${excerpt}`);
     this.name = 'GuestFailure';
   }

@@ -89,7 +89,10 @@ describe('a guest that cannot come up fails with a diagnosis', { timeout: 120_00
     const ready = guest.ready();
     await guest.console.waitFor(/^NVH-INIT/);
     process.kill(guest.process.pid!, 'SIGKILL');
-    const e = await ready.then(() => new Error('the guest booted'), (err: Error) => err);
+    const e = await ready.then(
+      () => new Error('the guest booted'),
+      (err: Error) => err,
+    );
     await guest.stop();
     expect(e).toBeInstanceOf(QemuExitedError);
     expect(e.message).toMatch(/exited with signal SIGKILL before the guest was up/);

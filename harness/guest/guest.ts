@@ -115,13 +115,19 @@ export class Guest {
       deadline,
     ]);
     if (outcome === 'timeout') {
-      throw new GuestFailure(`guest ${this.opts.name} did not bring up sshd within ${this.opts.bootTimeoutMs / 1000} s`, this.console.excerpt());
+      throw new GuestFailure(
+        `guest ${this.opts.name} did not bring up sshd within ${this.opts.bootTimeoutMs / 1000} s`,
+        this.console.excerpt(),
+      );
     }
     if (typeof outcome === 'object' && 'exit' in outcome) {
       throw new QemuExitedError(outcome.exit, this.commandLine, this.console.excerpt());
     }
     if (typeof outcome === 'object' && 'fatal' in outcome) {
-      throw new GuestFailure(`guest ${this.opts.name} failed during boot: ${outcome.fatal}`, this.console.excerpt(new RegExp(escape(outcome.fatal))));
+      throw new GuestFailure(
+        `guest ${this.opts.name} failed during boot: ${outcome.fatal}`,
+        this.console.excerpt(new RegExp(escape(outcome.fatal))),
+      );
     }
     // Each boot makes a new host key: the one printed by this boot is the one to accept.
     const [, hostKey] = await this.console.waitFor(/^NVH-HOSTKEY ssh-ed25519 (\S+)/, from);

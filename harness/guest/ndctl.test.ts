@@ -66,7 +66,9 @@ describe('parseNdctlList', () => {
   });
 
   it('reads a single object (ndctl prints no array for one result)', () => {
-    const t = parseNdctlList('{"dev":"namespace0.0","mode":"fsdax","map":"mem","size":4294967296,"sector_size":512,"blockdev":"pmem0","numa_node":0}');
+    const t = parseNdctlList(
+      '{"dev":"namespace0.0","mode":"fsdax","map":"mem","size":4294967296,"sector_size":512,"blockdev":"pmem0","numa_node":0}',
+    );
     expect(t).toEqual({
       dimms: [],
       regions: [],
@@ -111,7 +113,9 @@ describe('parseNdctlList', () => {
 
   it('reads a single region object nested in the platform form', () => {
     // ndctl prints "regions" as an object, not a list, in some versions when there is one.
-    const t = parseNdctlList('{"dimms":{"dev":"nmem0"},"regions":{"dev":"region0","size":1024,"namespaces":{"dev":"namespace0.0","mode":"raw","size":1024}}}');
+    const t = parseNdctlList(
+      '{"dimms":{"dev":"nmem0"},"regions":{"dev":"region0","size":1024,"namespaces":{"dev":"namespace0.0","mode":"raw","size":1024}}}',
+    );
     expect(t.dimms).toEqual([{ dev: 'nmem0' }]);
     expect(t.regions.map((r) => r.dev)).toEqual(['region0']);
     expect(t.namespaces).toEqual([{ dev: 'namespace0.0', mode: 'raw', size: 1024 }]);
@@ -189,7 +193,9 @@ describe('parseNdctlList', () => {
   });
 
   it('keeps a chardev ndctl gives directly', () => {
-    const t = parseNdctlList('{"dev":"namespace0.0","mode":"devdax","size":1,"chardev":"dax0.1","daxregion":{"devices":[{"chardev":"dax0.0"}]}}');
+    const t = parseNdctlList(
+      '{"dev":"namespace0.0","mode":"devdax","size":1,"chardev":"dax0.1","daxregion":{"devices":[{"chardev":"dax0.0"}]}}',
+    );
     expect(t.namespaces[0]!.chardev).toBe('dax0.1');
   });
 

@@ -83,7 +83,10 @@ async function inputsKey(recipePath: string): Promise<string> {
 }
 
 async function sources(dir: string): Promise<string[]> {
-  return (await readdir(dir)).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).sort().map((f) => join(dir, f));
+  return (await readdir(dir))
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+    .sort()
+    .map((f) => join(dir, f));
 }
 
 async function build(name: string, recipe: Recipe, work: string, log: (line: string) => void): Promise<Omit<GuestImage, 'dir'>> {
@@ -111,9 +114,26 @@ async function build(name: string, recipe: Recipe, work: string, log: (line: str
 
   const modules = await resolveModules(modulesDir, recipe.modules);
   const entries: CpioEntry[] = [
-    ...['bin', 'sbin', 'usr', 'usr/bin', 'usr/sbin', 'lib', 'lib64', 'lib/x86_64-linux-gnu', 'etc', 'etc/nvh', 'proc', 'sys', 'dev', 'root', 'tmp', 'run', 'var', 'mnt'].map(
-      (path): CpioEntry => ({ kind: 'dir', path, mode: path === 'tmp' ? 0o1777 : 0o755 }),
-    ),
+    ...[
+      'bin',
+      'sbin',
+      'usr',
+      'usr/bin',
+      'usr/sbin',
+      'lib',
+      'lib64',
+      'lib/x86_64-linux-gnu',
+      'etc',
+      'etc/nvh',
+      'proc',
+      'sys',
+      'dev',
+      'root',
+      'tmp',
+      'run',
+      'var',
+      'mnt',
+    ].map((path): CpioEntry => ({ kind: 'dir', path, mode: path === 'tmp' ? 0o1777 : 0o755 })),
     { kind: 'chardev', path: 'dev/console', mode: 0o600, major: 5, minor: 1 },
     { kind: 'file', path: 'init', mode: 0o755, data: await readFile(join(IMAGES_DIR, 'init')) },
     { kind: 'file', path: 'etc/passwd', mode: 0o644, data: Buffer.from('root:x:0:0:root:/root:/bin/sh\n') },
@@ -125,7 +145,13 @@ async function build(name: string, recipe: Recipe, work: string, log: (line: str
     ...(await binariesWithLibraries(root, recipe.binaries)),
   ];
   await writeFile(join(out, 'initramfs.cpio'), cpioArchive(entries));
-  return { name, vmlinux: 'vmlinux', initramfs: 'initramfs.cpio', kernelVersion: version, packages: await packageVersions([...kernelDebs, ...userDebs]) };
+  return {
+    name,
+    vmlinux: 'vmlinux',
+    initramfs: 'initramfs.cpio',
+    kernelVersion: version,
+    packages: await packageVersions([...kernelDebs, ...userDebs]),
+  };
 }
 
 /**
@@ -174,7 +200,8 @@ async function binariesWithLibraries(root: string, binaries: string[]): Promise<
     entries.push({ kind: 'file', path: binary, mode: 0o755, data: await readFile(path) });
     const { stdout } = await execa(ldso, ['--library-path', libraryPath(root), '--list', path]);
     for (const m of stdout.matchAll(/^\s*(\S+) => (\S+)/gm)) {
-      if (!m[2]!.startsWith(root)) throw new Error(`${binary} needs ${m[1]}, which no unpacked package provides (found ${m[2]} on the host)`);
+      if (!m[2]!.startsWith(root))
+        throw new Error(`${binary} needs ${m[1]}, which no unpacked package provides (found ${m[2]} on the host)`);
       libraries.set(m[1]!, m[2]!);
     }
   }

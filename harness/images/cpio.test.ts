@@ -21,7 +21,21 @@ interface Parsed {
 }
 
 const HEADER = 110;
-const FIELDS = ['ino', 'mode', 'uid', 'gid', 'nlink', 'mtime', 'filesize', 'devmajor', 'devminor', 'rdevmajor', 'rdevminor', 'namesize', 'check'] as const;
+const FIELDS = [
+  'ino',
+  'mode',
+  'uid',
+  'gid',
+  'nlink',
+  'mtime',
+  'filesize',
+  'devmajor',
+  'devminor',
+  'rdevmajor',
+  'rdevminor',
+  'namesize',
+  'check',
+] as const;
 
 /** Reads a newc archive the way the kernel's initramfs unpacker does, checking every rule of the format. */
 function parseNewc(archive: Buffer): Parsed[] {
@@ -33,17 +47,26 @@ function parseNewc(archive: Buffer): Parsed[] {
     const head = archive.toString('latin1', at, at + HEADER);
     expect(head.slice(0, 6)).toBe('070701');
     expect(head.slice(6)).toMatch(/^[0-9a-f]{104}$/);
-    const f = Object.fromEntries(FIELDS.map((k, i) => [k, parseInt(head.slice(6 + i * 8, 14 + i * 8), 16)])) as Record<(typeof FIELDS)[number], number>;
+    const f = Object.fromEntries(FIELDS.map((k, i) => [k, parseInt(head.slice(6 + i * 8, 14 + i * 8), 16)])) as Record<
+      (typeof FIELDS)[number],
+      number
+    >;
     const nameStart = at + HEADER;
     const nameBytes = archive.subarray(nameStart, nameStart + f.namesize);
     expect(nameBytes[f.namesize - 1], 'name is NUL-terminated').toBe(0);
     expect(nameBytes.subarray(0, f.namesize - 1).includes(0), 'name has a single NUL').toBe(false);
     const name = nameBytes.toString('utf8', 0, f.namesize - 1);
     const dataStart = align4(nameStart + f.namesize);
-    expect(archive.subarray(nameStart + f.namesize, dataStart).every((b) => b === 0), 'name padding is zeros').toBe(true);
+    expect(
+      archive.subarray(nameStart + f.namesize, dataStart).every((b) => b === 0),
+      'name padding is zeros',
+    ).toBe(true);
     const data = archive.subarray(dataStart, dataStart + f.filesize);
     const next = align4(dataStart + f.filesize);
-    expect(archive.subarray(dataStart + f.filesize, next).every((b) => b === 0), 'data padding is zeros').toBe(true);
+    expect(
+      archive.subarray(dataStart + f.filesize, next).every((b) => b === 0),
+      'data padding is zeros',
+    ).toBe(true);
     out.push({ offset: at, ...f, name, data: Buffer.from(data) });
     at = next;
     if (name === 'TRAILER!!!') break;
@@ -71,7 +94,18 @@ describe('cpioArchive', () => {
 
   it('writes one entry per input, in order, then TRAILER!!!', () => {
     const parsed = parse();
-    expect(parsed.map((p) => p.name)).toEqual(['dev', 'dev/console', 'dev/null', 'init', 'bin/sh', 'empty', 'etc/a', 'etc/four', 'bin/binary', 'TRAILER!!!']);
+    expect(parsed.map((p) => p.name)).toEqual([
+      'dev',
+      'dev/console',
+      'dev/null',
+      'init',
+      'bin/sh',
+      'empty',
+      'etc/a',
+      'etc/four',
+      'bin/binary',
+      'TRAILER!!!',
+    ]);
   });
 
   it('gives each entry a distinct inode, root ownership and a name size counting the NUL', () => {

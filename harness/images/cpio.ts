@@ -18,8 +18,7 @@ export function cpioArchive(entries: CpioEntry[]): Buffer {
   let ino = 1;
   for (const e of entries) {
     const name = e.path.replace(/^\/+/, '');
-    const data =
-      e.kind === 'file' ? e.data : e.kind === 'symlink' ? Buffer.from(e.target) : Buffer.alloc(0);
+    const data = e.kind === 'file' ? e.data : e.kind === 'symlink' ? Buffer.from(e.target) : Buffer.alloc(0);
     const mode =
       e.kind === 'file'
         ? S_IFREG | e.mode

@@ -12,7 +12,15 @@ function ko(...modinfo: string[]): Buffer {
 
 describe('modinfoDepends', () => {
   it('reads the depends= list', () => {
-    const data = ko('license=GPL v2', 'author=Intel Corporation', 'depends=libnvdimm,nfit', 'retpoline=Y', 'intree=Y', 'name=nd_pmem', 'vermagic=6.1.0-50-amd64 SMP preempt mod_unload modversions ');
+    const data = ko(
+      'license=GPL v2',
+      'author=Intel Corporation',
+      'depends=libnvdimm,nfit',
+      'retpoline=Y',
+      'intree=Y',
+      'name=nd_pmem',
+      'vermagic=6.1.0-50-amd64 SMP preempt mod_unload modversions ',
+    );
     expect(modinfoDepends(data)).toEqual(['libnvdimm', 'nfit']);
   });
 

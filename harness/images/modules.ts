@@ -40,7 +40,8 @@ export async function resolveModules(modulesDir: string, wanted: string[]): Prom
     const key = canonical(name);
     if (seen.has(key) || isBuiltin(key)) return;
     const file = files.get(key);
-    if (!file) throw new Error(`kernel module ${name} (needed by ${chain.join(' <- ') || 'the recipe'}) is neither in ${modulesDir} nor built in`);
+    if (!file)
+      throw new Error(`kernel module ${name} (needed by ${chain.join(' <- ') || 'the recipe'}) is neither in ${modulesDir} nor built in`);
     seen.add(key);
     const data = file.endsWith('.xz') ? await unxz(file) : await readFile(file);
     for (const dep of modinfoDepends(data)) await visit(dep, [name, ...chain]);

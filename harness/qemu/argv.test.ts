@@ -175,6 +175,8 @@ describe('shellCommand', () => {
   });
 
   it('puts the environment first, quoted the same way', () => {
-    expect(shellCommand('qemu', ['-version'], { LD_LIBRARY_PATH: '/a/lib', MSG: 'a b' })).toBe(`LD_LIBRARY_PATH=/a/lib MSG='a b' qemu -version`);
+    expect(shellCommand('qemu', ['-version'], { LD_LIBRARY_PATH: '/a/lib', MSG: 'a b' })).toBe(
+      `LD_LIBRARY_PATH=/a/lib MSG='a b' qemu -version`,
+    );
   });
 });

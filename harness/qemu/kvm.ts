@@ -28,7 +28,10 @@ export async function chooseAccel(choice: AccelChoice, qemu: QemuBinary, kernelV
   } catch {
     return { accel: 'tcg', reason: '/dev/kvm is not usable, using TCG' };
   }
-  const key = createHash('sha256').update(JSON.stringify([qemu.origin, qemu.version, kernelVersion, hostname(), release()])).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(JSON.stringify([qemu.origin, qemu.version, kernelVersion, hostname(), release()]))
+    .digest('hex')
+    .slice(0, 16);
   const file = join(cacheDir(), 'kvm-probe', `${key}.json`);
   if (existsSync(file)) {
     const cached = JSON.parse(readFileSync(file, 'utf8')) as { works: boolean };

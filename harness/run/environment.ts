@@ -18,7 +18,11 @@ export interface Environment {
 const KVM_PROBE_MS = 15_000;
 
 /** Finds or provisions QEMU, builds or reuses the image, and decides on KVM; everything is cached. */
-export async function prepareEnvironment(config: RunConfig, imageName?: string, log: (line: string) => void = () => {}): Promise<Environment> {
+export async function prepareEnvironment(
+  config: RunConfig,
+  imageName?: string,
+  log: (line: string) => void = () => {},
+): Promise<Environment> {
   const qemu = await findQemu(config.qemu, log);
   const image = await guestImage(imageName ?? config.image ?? DEFAULT_IMAGE, { log });
   const accel = await chooseAccel(config.accel, qemu, image.kernelVersion, () => probeKvm(qemu, image));

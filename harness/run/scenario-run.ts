@@ -78,7 +78,8 @@ export class ScenarioRun {
   /** Why a step does not apply here, if it does not. */
   stepSkipReason(step: Step): string | undefined {
     const when = step.when;
-    if (when?.qemu && !semver.satisfies(this.env.qemu.version, when.qemu)) return `only for QEMU ${when.qemu}, this is ${this.env.qemu.version}`;
+    if (when?.qemu && !semver.satisfies(this.env.qemu.version, when.qemu))
+      return `only for QEMU ${when.qemu}, this is ${this.env.qemu.version}`;
     if (when?.image && when.image !== this.env.image.name) return `only for image ${when.image}, this is ${this.env.image.name}`;
     return undefined;
   }
@@ -127,7 +128,12 @@ export class ScenarioRun {
     try {
       const outcome = await guest.outcome(bootTimeoutMs(this.env));
       if ('exit' in outcome) return outcome.exit;
-      const what = 'booted' in outcome ? 'QEMU accepted the configuration and the guest booted' : 'fatal' in outcome ? `the guest started and failed: ${outcome.fatal}` : 'QEMU neither refused nor booted the guest in time';
+      const what =
+        'booted' in outcome
+          ? 'QEMU accepted the configuration and the guest booted'
+          : 'fatal' in outcome
+            ? `the guest started and failed: ${outcome.fatal}`
+            : 'QEMU neither refused nor booted the guest in time';
       throw new Error(`${what}\nQEMU command line: ${guest.commandLine}\n--- serial console ---\n${guest.console.excerpt()}`);
     } finally {
       await guest.stop();

@@ -36,7 +36,11 @@ const kinds: { [K in ActionName]: StepKind<K> } = {
       const output = `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
       checkEqual(`exit status of \`${a.command}\` in ${a.guest}`, a.exit, r.code, output);
       if (a.output && !new RegExp(a.output, 'm').test(`${r.stdout}\n${r.stderr}`)) {
-        throw new CheckFailure(`output of \`${a.command}\` in ${a.guest} does not match /${a.output}/\n${output}`, a.output, `${r.stdout}\n${r.stderr}`);
+        throw new CheckFailure(
+          `output of \`${a.command}\` in ${a.guest} does not match /${a.output}/\n${output}`,
+          a.output,
+          `${r.stdout}\n${r.stderr}`,
+        );
       }
     },
   },
@@ -44,8 +48,10 @@ const kinds: { [K in ActionName]: StepKind<K> } = {
     title: (a) => {
       const parts: string[] = [];
       if (a.dimms !== undefined) parts.push(`${a.dimms} dimm(s)`);
-      if (a.regions !== undefined) parts.push(typeof a.regions === 'number' ? `${a.regions} region(s)` : `regions ${describeEach(a.regions)}`);
-      if (a.namespaces !== undefined) parts.push(typeof a.namespaces === 'number' ? `${a.namespaces} namespace(s)` : `namespaces ${describeEach(a.namespaces)}`);
+      if (a.regions !== undefined)
+        parts.push(typeof a.regions === 'number' ? `${a.regions} region(s)` : `regions ${describeEach(a.regions)}`);
+      if (a.namespaces !== undefined)
+        parts.push(typeof a.namespaces === 'number' ? `${a.namespaces} namespace(s)` : `namespaces ${describeEach(a.namespaces)}`);
       return `${a.guest}: ndctl lists ${parts.join(', ') || 'its devices'}`;
     },
     async run(run, a) {
@@ -71,17 +77,22 @@ const kinds: { [K in ActionName]: StepKind<K> } = {
     title: (a) => `${a.guest}: ${a.device} is ${formatSize(a.size)} bytes`,
     async run(run, a) {
       const r = await run.guest(a.guest).exec(`blockdev --getsize64 ${a.device}`);
-      if (r.code !== 0) throw new CheckFailure(`${a.device} in ${a.guest}: ${r.stderr.trim() || `blockdev exited ${r.code}`}`, a.size, null);
+      if (r.code !== 0)
+        throw new CheckFailure(`${a.device} in ${a.guest}: ${r.stderr.trim() || `blockdev exited ${r.code}`}`, a.size, null);
       checkEqual(`size of ${a.device} in ${a.guest}`, a.size, Number(r.stdout.trim()));
     },
   },
   write: {
-    title: (a) => `${a.guest}: write pattern "${a.pattern}" to ${a.device} at ${formatSize(a.offset)} (${formatSize(a.length)} bytes, O_DIRECT)`,
+    title: (a) =>
+      `${a.guest}: write pattern "${a.pattern}" to ${a.device} at ${formatSize(a.offset)} (${formatSize(a.length)} bytes, O_DIRECT)`,
     async run(run, a) {
       const { bs, start, count } = ddBlocks(a.offset, a.length);
       const r = await run
         .guest(a.guest)
-        .exec(`dd of=${a.device} bs=${bs} seek=${start} count=${count} iflag=fullblock oflag=direct 2>&1`, patternBytes(a.pattern, a.length));
+        .exec(
+          `dd of=${a.device} bs=${bs} seek=${start} count=${count} iflag=fullblock oflag=direct 2>&1`,
+          patternBytes(a.pattern, a.length),
+        );
       if (r.code !== 0) throw new Error(`writing to ${a.device} in ${a.guest} failed (dd status ${r.code}): ${r.stdout.trim()}`);
     },
   },
@@ -149,7 +160,11 @@ const kinds: { [K in ActionName]: StepKind<K> } = {
       const exit = await run.startExpectingRefusal(a.guest);
       checkEqual(`QEMU's exit status for ${a.guest}`, a.status, exit.code ?? exit.signal, `stderr: ${exit.stderr}`);
       if (!message.test(exit.stderr)) {
-        throw new CheckFailure(`QEMU ${run.env.qemu.version} refused ${a.guest} with another message than /${message.source}/:\n${exit.stderr}`, message.source, exit.stderr);
+        throw new CheckFailure(
+          `QEMU ${run.env.qemu.version} refused ${a.guest} with another message than /${message.source}/:\n${exit.stderr}`,
+          message.source,
+          exit.stderr,
+        );
       }
     },
   },
@@ -173,22 +188,38 @@ const kinds: { [K in ActionName]: StepKind<K> } = {
       } catch (e) {
         if (!expected || !(e instanceof QmpError || e instanceof HmpError)) throw e;
         const said = e instanceof QmpError ? e.desc : e.reply;
-        if (!expected.test(said)) throw new CheckFailure(`QEMU refused the hotplug of ${a.id} with another message than /${expected.source}/: ${said}`, expected.source, said);
+        if (!expected.test(said))
+          throw new CheckFailure(
+            `QEMU refused the hotplug of ${a.id} with another message than /${expected.source}/: ${said}`,
+            expected.source,
+            said,
+          );
         return;
       }
-      if (expected) throw new CheckFailure(`QEMU accepted the hotplug of ${a.id}; expected a refusal matching /${expected.source}/`, expected.source, 'accepted');
+      if (expected)
+        throw new CheckFailure(
+          `QEMU accepted the hotplug of ${a.id}; expected a refusal matching /${expected.source}/`,
+          expected.source,
+          'accepted',
+        );
       // The guest learns of the device through an ACPI notification: poll for it rather than sleep.
       const deadline = Date.now() + 30_000;
       for (;;) {
         const { topology, stdout } = await ndctl(guest);
         if (topology.dimms.length > before) return;
-        if (Date.now() > deadline) throw new CheckFailure(`${a.guest} still lists ${before} NVDIMM(s) 30 s after the hotplug of ${a.id}:\n${stdout}`, before + 1, topology.dimms.length);
+        if (Date.now() > deadline)
+          throw new CheckFailure(
+            `${a.guest} still lists ${before} NVDIMM(s) 30 s after the hotplug of ${a.id}:\n${stdout}`,
+            before + 1,
+            topology.dimms.length,
+          );
         await sleep(100);
       }
     },
   },
   'expect-memory-devices': {
-    title: (a) => `${a.guest}: query-memory-devices lists ${a.nvdimms.map((n) => `${n.id}${n.hotplugged ? ' (hotplugged)' : n.hotplugged === false ? ' (cold-plugged)' : ''}`).join(', ') || 'no NVDIMM'}`,
+    title: (a) =>
+      `${a.guest}: query-memory-devices lists ${a.nvdimms.map((n) => `${n.id}${n.hotplugged ? ' (hotplugged)' : n.hotplugged === false ? ' (cold-plugged)' : ''}`).join(', ') || 'no NVDIMM'}`,
     async run(run, a) {
       const devices = await run.guest(a.guest).qmp!.execute<{ type: string; data: Record<string, unknown> }[]>('query-memory-devices');
       const nvdimms = devices.filter((d) => d.type === 'nvdimm').map((d) => d.data);
@@ -216,12 +247,19 @@ async function ndctl(guest: Guest): Promise<{ topology: NdctlTopology; stdout: s
 function messageFor(message: string | { qemu: string; message: string }[], version: string): RegExp {
   if (typeof message === 'string') return new RegExp(message);
   const entry = message.find((m) => semver.satisfies(version, m.qemu));
-  if (!entry) throw new Error(`the scenario gives no expected message for QEMU ${version} (ranges: ${message.map((m) => m.qemu).join(', ')})`);
+  if (!entry)
+    throw new Error(`the scenario gives no expected message for QEMU ${version} (ranges: ${message.map((m) => m.qemu).join(', ')})`);
   return new RegExp(entry.message);
 }
 
 function describeEach(items: Record<string, unknown>[]): string {
-  return `[${items.map((i) => Object.entries(i).map(([k, v]) => (k === 'size' ? formatSize(v as number) : String(v))).join(' ')).join('; ')}]`;
+  return `[${items
+    .map((i) =>
+      Object.entries(i)
+        .map(([k, v]) => (k === 'size' ? formatSize(v as number) : String(v)))
+        .join(' '),
+    )
+    .join('; ')}]`;
 }
 
 /**

@@ -10,7 +10,9 @@ describe('the committed JSON Schema', () => {
   it('lists every step and rejects unknown keys', () => {
     const schema = JSON.parse(scenarioJsonSchema());
     const step = schema.properties.steps.items;
-    expect(Object.keys(step.properties)).toEqual(expect.arrayContaining(['boot', 'expect-ndctl', 'hotplug', 'expect-start-failure', 'when', 'name']));
+    expect(Object.keys(step.properties)).toEqual(
+      expect.arrayContaining(['boot', 'expect-ndctl', 'hotplug', 'expect-start-failure', 'when', 'name']),
+    );
     expect(step.additionalProperties).toBe(false);
     expect(schema.additionalProperties).toBe(false);
   });
@@ -18,7 +20,9 @@ describe('the committed JSON Schema', () => {
   it('is referenced from every scenario file', async () => {
     const { readdirSync } = await import('node:fs');
     for (const f of readdirSync('scenarios').filter((n) => n.endsWith('.yaml'))) {
-      expect(readFileSync(`scenarios/${f}`, 'utf8').split('\n')[0], f).toBe('# yaml-language-server: $schema=../schema/scenario.schema.json');
+      expect(readFileSync(`scenarios/${f}`, 'utf8').split('\n')[0], f).toBe(
+        '# yaml-language-server: $schema=../schema/scenario.schema.json',
+      );
     }
   });
 });

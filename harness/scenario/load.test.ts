@@ -109,12 +109,16 @@ describe('parseScenario on a valid scenario', () => {
 
 describe('parseScenario errors', () => {
   it('points an unknown key at the key itself', () => {
-    const issues = issuesOf(['name: t', 'guests:', '  vm1:', '    memory: { ram: 512M }', '    cpus: 4', 'steps:', '  - boot: vm1', ''].join('\n'));
+    const issues = issuesOf(
+      ['name: t', 'guests:', '  vm1:', '    memory: { ram: 512M }', '    cpus: 4', 'steps:', '  - boot: vm1', ''].join('\n'),
+    );
     expect(issues).toEqual([{ file: 'scn.yaml', line: 5, column: 5, message: 'guests.vm1: unknown key "cpus"' }]);
   });
 
   it('points an unknown key inside a flow mapping at the key, and names every unknown key', () => {
-    const issues = issuesOf(['name: t', 'guests:', '  vm1:', '    memory: { ram: 512M, size: 1G, cpus: 2 }', 'steps:', '  - boot: vm1', ''].join('\n'));
+    const issues = issuesOf(
+      ['name: t', 'guests:', '  vm1:', '    memory: { ram: 512M, size: 1G, cpus: 2 }', 'steps:', '  - boot: vm1', ''].join('\n'),
+    );
     expect(issues).toHaveLength(1);
     expect(issues[0]).toMatchObject({ line: 4, column: 26, message: 'guests.vm1.memory: unknown keys "size", "cpus"' });
   });
@@ -136,7 +140,9 @@ describe('parseScenario errors', () => {
   });
 
   it('reports every schema problem of a file at once, each at its place', () => {
-    const issues = issuesOf(['name: t', 'colour: red', 'guests:', '  vm1:', '    memory: { ram: 1.5.3G, slots: two }', 'steps: []', ''].join('\n'));
+    const issues = issuesOf(
+      ['name: t', 'colour: red', 'guests:', '  vm1:', '    memory: { ram: 1.5.3G, slots: two }', 'steps: []', ''].join('\n'),
+    );
     const byPosition = [...issues].sort((a, b) => a.line - b.line || a.column - b.column);
     expect(byPosition.map((i) => `${i.line}:${i.column} ${i.message.split(':')[0]}`)).toEqual([
       '2:1 unknown key "colour"',
@@ -179,7 +185,11 @@ describe('parseScenario errors', () => {
     const text = `name: t\nfiles:\n  f: { size: 1G }\nguests:\n  vm1:\n    memory: {}\n    nvdimms:\n      - { id: "nv1,share=off", backend: { file: f } }\nsteps:\n  - boot: vm1\n`;
     const issues = issuesOf(text);
     expect(issues).toHaveLength(1);
-    expect(issues[0]).toMatchObject({ line: 8, column: 15, message: expect.stringContaining('guests.vm1.nvdimms.0.id: expected a name of letters') });
+    expect(issues[0]).toMatchObject({
+      line: 8,
+      column: 15,
+      message: expect.stringContaining('guests.vm1.nvdimms.0.id: expected a name of letters'),
+    });
   });
 });
 
@@ -210,12 +220,22 @@ describe('loadScenarioFile', () => {
     expect(error).toBeInstanceOf(ScenarioError);
     const { issues, message } = error as ScenarioError;
     expect(issues.map((i) => `${i.line}:${i.column} ${i.message.split(':')[0]}`)).toEqual(['1:8 steps', '6:7 name']);
-    expect(message.split('\n').map((l) => l.slice(path.length + 1).split(':').slice(0, 2).join(':'))).toEqual(['1:8', '6:7']);
+    expect(
+      message.split('\n').map((l) =>
+        l
+          .slice(path.length + 1)
+          .split(':')
+          .slice(0, 2)
+          .join(':'),
+      ),
+    ).toEqual(['1:8', '6:7']);
   });
 
   it('reports an unreadable file at 1:1, with the reason', () => {
     const path = join(dir, 'missing.yaml');
     expect(() => loadScenarioFile(path)).toThrow(ScenarioError);
-    expect(() => loadScenarioFile(path)).toThrow(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:1:1: cannot read the scenario: ENOENT`));
+    expect(() => loadScenarioFile(path)).toThrow(
+      new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:1:1: cannot read the scenario: ENOENT`),
+    );
   });
 });

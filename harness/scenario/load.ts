@@ -106,7 +106,8 @@ function position(doc: Document, issue: Issue, at: (o: number) => { line: number
 
 function describe(issue: Issue): string {
   const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
-  if (issue.code === 'unrecognized_keys') return `${where}unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  if (issue.code === 'unrecognized_keys')
+    return `${where}unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
   if (issue.code === 'invalid_key') return `${where}${issue.issues.map((i) => i.message).join('; ')}`;
   return `${where}${plain(issue.message)}`;
 }

@@ -130,14 +130,15 @@ export const actions = {
   }),
   'expect-ndctl': z.strictObject({
     guest: guestRef,
-    regions: z.union([z.int().min(0), z.array(regionExpect)]).optional().meta({ description: 'a count, or one entry per region in order' }),
+    regions: z
+      .union([z.int().min(0), z.array(regionExpect)])
+      .optional()
+      .meta({ description: 'a count, or one entry per region in order' }),
     namespaces: z.union([z.int().min(0), z.array(namespaceExpect)]).optional(),
     dimms: z.int().min(0).optional(),
   }),
   'expect-blockdev': z.strictObject({ guest: guestRef, device, size }),
-  write: z
-    .strictObject({ guest: guestRef, device, ...data })
-    .meta({ description: 'write the pattern to the device with O_DIRECT' }),
+  write: z.strictObject({ guest: guestRef, device, ...data }).meta({ description: 'write the pattern to the device with O_DIRECT' }),
   'expect-data': z
     .strictObject({
       guest: guestRef,
@@ -171,7 +172,10 @@ export const actions = {
       id: ident,
       backend,
       'label-size': size.optional(),
-      via: z.enum(['qmp', 'hmp']).default('qmp').meta({ description: 'QMP object-add/device_add, or the human monitor object_add/device_add' }),
+      via: z
+        .enum(['qmp', 'hmp'])
+        .default('qmp')
+        .meta({ description: 'QMP object-add/device_add, or the human monitor object_add/device_add' }),
       error: versionedMessage.optional().meta({ description: 'expect QEMU to refuse the hotplug with this message' }),
     })
     .meta({ description: 'hot-plug an NVDIMM and wait until the guest sees it' }),
@@ -201,7 +205,10 @@ const step = z.strictObject(stepShape).superRefine((s, ctx) => {
   if (present.length !== 1) {
     ctx.addIssue({
       code: 'custom',
-      message: present.length === 0 ? `a step needs one of: ${actionNames.join(', ')}` : `a step has exactly one action, not ${present.join(' and ')}`,
+      message:
+        present.length === 0
+          ? `a step needs one of: ${actionNames.join(', ')}`
+          : `a step has exactly one action, not ${present.join(' and ')}`,
     });
   }
 });
@@ -220,7 +227,11 @@ export const scenarioSchema = z
   .superRefine((s, ctx) => {
     for (const [name, f] of Object.entries(s.files)) {
       if ((f.size === undefined) === (f.path === undefined)) {
-        ctx.addIssue({ code: 'custom', path: ['files', name], message: 'a file has either `size` (a temporary file made for the run) or `path` (an existing file)' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['files', name],
+          message: 'a file has either `size` (a temporary file made for the run) or `path` (an existing file)',
+        });
       }
     }
     const ids = new Map<string, string>();
@@ -228,9 +239,17 @@ export const scenarioSchema = z
       g.nvdimms.forEach((n, i) => {
         const path = ['guests', gname, 'nvdimms', i];
         if (!(n.backend.file in s.files)) {
-          ctx.addIssue({ code: 'custom', path: [...path, 'backend', 'file'], message: `no file "${n.backend.file}" in \`files\` (have: ${Object.keys(s.files).join(', ') || 'none'})` });
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path, 'backend', 'file'],
+            message: `no file "${n.backend.file}" in \`files\` (have: ${Object.keys(s.files).join(', ') || 'none'})`,
+          });
         } else if (s.files[n.backend.file]!.path !== undefined && n.backend.share && !s.files[n.backend.file]!.writable) {
-          ctx.addIssue({ code: 'custom', path: [...path, 'backend', 'share'], message: `share=on lets the guest write to the existing file "${n.backend.file}": give the file \`writable: true\`, or use share: off` });
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path, 'backend', 'share'],
+            message: `share=on lets the guest write to the existing file "${n.backend.file}": give the file \`writable: true\`, or use share: off`,
+          });
         }
         const seen = ids.get(`${gname}/${n.id}`);
         if (seen) ctx.addIssue({ code: 'custom', path: [...path, 'id'], message: `duplicate NVDIMM id "${n.id}" in guest ${gname}` });
@@ -241,7 +260,11 @@ export const scenarioSchema = z
       const fileRef = st['expect-file']?.file ?? st.hotplug?.backend.file;
       if (fileRef !== undefined && !(fileRef in s.files)) {
         const path = st['expect-file'] ? ['steps', i, 'expect-file', 'file'] : ['steps', i, 'hotplug', 'backend', 'file'];
-        ctx.addIssue({ code: 'custom', path, message: `no file "${fileRef}" in \`files\` (have: ${Object.keys(s.files).join(', ') || 'none'})` });
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: `no file "${fileRef}" in \`files\` (have: ${Object.keys(s.files).join(', ') || 'none'})`,
+        });
       }
       for (const a of actionNames) {
         const v = st[a] as unknown;
@@ -252,7 +275,8 @@ export const scenarioSchema = z
             ? [[v, ['steps', i, a]]]
             : [[(v as { guest: string }).guest, ['steps', i, a, 'guest']]];
         for (const [ref, path] of refs) {
-          if (!(ref in s.guests)) ctx.addIssue({ code: 'custom', path, message: `no guest "${ref}" in \`guests\` (have: ${Object.keys(s.guests).join(', ')})` });
+          if (!(ref in s.guests))
+            ctx.addIssue({ code: 'custom', path, message: `no guest "${ref}" in \`guests\` (have: ${Object.keys(s.guests).join(', ')})` });
         }
       }
     });

@@ -47,7 +47,12 @@ export function qemuSize(bytes: number): string {
 
 /** `1073610752` -> `1023.875 MiB`, for messages. */
 export function formatSize(bytes: number): string {
-  for (const [unit, factor] of [['TiB', 2 ** 40], ['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]] as const) {
+  for (const [unit, factor] of [
+    ['TiB', 2 ** 40],
+    ['GiB', 2 ** 30],
+    ['MiB', 2 ** 20],
+    ['KiB', 2 ** 10],
+  ] as const) {
     if (bytes >= factor) return `${bytes} (${+(bytes / factor).toFixed(3)} ${unit})`;
   }
   return `${bytes}`;
