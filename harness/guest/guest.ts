@@ -86,10 +86,14 @@ export class Guest {
     return guest;
   }
 
-  /** Launches and waits until SSH answers; a forwarding port taken meanwhile by someone else is retried. */
-  static async boot(opts: GuestOptions): Promise<Guest> {
+  /**
+   * Launches and waits until SSH answers; a forwarding port taken meanwhile by someone else is retried.
+   * `onLaunch` sees each QEMU started, for reports.
+   */
+  static async boot(opts: GuestOptions, onLaunch: (g: Guest) => void = () => {}): Promise<Guest> {
     for (let attempt = 1; ; attempt++) {
       const guest = await Guest.launch(opts);
+      onLaunch(guest);
       try {
         await guest.ready();
         return guest;

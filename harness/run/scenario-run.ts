@@ -19,6 +19,8 @@ import { claimRunDir, RUN_DIR_PREFIX } from './janitor.js';
  */
 export class ScenarioRun {
   private readonly guests = new Map<string, Guest>();
+  /** Every guest launched, running or not, for the failure report. */
+  private readonly launched = new Map<string, Guest>();
   private readonly keys: KeyPair = runKeyPair();
 
   private constructor(
@@ -30,9 +32,11 @@ export class ScenarioRun {
     readonly fileSizes: Record<string, number>,
     /** SHA-256 of each file as the scenario found it, for `expect-file: { unchanged: true }`. */
     readonly initialChecksums: Record<string, string>,
+    /** Where the logs go if the scenario fails. */
+    readonly artifactsDir: string,
   ) {}
 
-  static async open(loaded: LoadedScenario, env: Environment): Promise<ScenarioRun> {
+  static async open(loaded: LoadedScenario, env: Environment, artifactsRoot: string): Promise<ScenarioRun> {
     // 0700, removed whole at close: nothing of the run outlives it unless kept as artifacts.
     const tmp = await tmpDir({ prefix: RUN_DIR_PREFIX, mode: 0o700, unsafeCleanup: true });
     try {
@@ -57,7 +61,8 @@ export class ScenarioRun {
         const f = step['expect-file'];
         if (f?.unchanged && !(f.file in checksums)) checksums[f.file] = await fileSha256(files[f.file]!);
       }
-      return new ScenarioRun(loaded, env, tmp.path, tmp.cleanup, files, sizes, checksums);
+      const artifacts = resolve(artifactsRoot, `${basename(loaded.file).replace(/\.ya?ml$/, '')}-${process.pid}-${Date.now()}`);
+      return new ScenarioRun(loaded, env, tmp.path, tmp.cleanup, files, sizes, checksums, artifacts);
     } catch (e) {
       await tmp.cleanup();
       throw e;
@@ -111,7 +116,7 @@ export class ScenarioRun {
     for (const name of names) if (this.guests.has(name)) throw new Error(`guest ${name} is already running`);
     const results = await Promise.allSettled(
       names.map(async (name) => {
-        this.guests.set(name, await Guest.boot(this.guestOptions(name)));
+        this.guests.set(name, await Guest.boot(this.guestOptions(name), (g) => this.launched.set(name, g)));
       }),
     );
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -125,6 +130,7 @@ export class ScenarioRun {
   async startExpectingRefusal(name: string): Promise<QemuExit> {
     if (this.guests.has(name)) throw new Error(`guest ${name} is already running`);
     const guest = await Guest.launch(this.guestOptions(name));
+    this.launched.set(name, guest);
     try {
       const outcome = await guest.outcome(bootTimeoutMs(this.env));
       if ('exit' in outcome) return outcome.exit;
@@ -165,12 +171,34 @@ export class ScenarioRun {
   }
 
   /** Stops every guest and removes the run's directory; after a failure its logs are kept first. */
-  async close(failed: boolean, artifactsRoot: string): Promise<string | undefined> {
+  /**
+   * What a developer needs next to a failed check: where it ran, how to start each guest by hand, what
+   * each guest's console said last, and where the logs are kept.
+   */
+  explain(): string {
+    const { qemu, image, accel } = this.env;
+    const lines = [
+      '',
+      `--- ${this.loaded.file}: QEMU ${qemu.version} (${qemu.origin}), image ${image.name} (kernel ${image.kernelVersion}), ${accel.accel} ---`,
+    ];
+    for (const [name, guest] of this.launched) {
+      lines.push(
+        `guest ${name} (${this.guests.has(name) ? 'running' : 'not running'}); QEMU command line:`,
+        `  ${guest.commandLine}`,
+        `last lines of ${name}'s serial console:`,
+        ...guest.console.excerpt(undefined, 12).split('\n').map((l) => `  | ${l}`),
+      );
+    }
+    lines.push(`serial logs, QEMU command lines and QMP transcripts are kept in ${this.artifactsDir}`);
+    return lines.join('\n');
+  }
+
+  async close(failed: boolean): Promise<string | undefined> {
     await Promise.allSettled([...this.guests.values()].map((g) => g.stop()));
     this.guests.clear();
     let kept: string | undefined;
     if (failed) {
-      kept = resolve(artifactsRoot, `${basename(this.loaded.file).replace(/\.ya?ml$/, '')}-${process.pid}-${Date.now()}`);
+      kept = this.artifactsDir;
       await mkdir(kept, { recursive: true });
       // Logs, command lines and QMP transcripts: not the backend files, which may be large, nor sockets.
       await cp(this.dir, kept, { recursive: true, filter: (src) => src === this.dir || /\.(log|cmdline)$/.test(src) });

@@ -34,12 +34,12 @@ export async function scenarioTests(file: string): Promise<void> {
     let skip: string | undefined;
 
     beforeAll(async () => {
-      run = await ScenarioRun.open(loaded, env);
+      run = await ScenarioRun.open(loaded, env, config.artifacts);
       skip = run.skipReason();
     });
 
     afterAll(async () => {
-      const kept = await run?.close(failed, config.artifacts);
+      const kept = await run?.close(failed);
       if (kept) console.error(`${file}: logs, QEMU command lines and QMP transcripts kept in ${kept}`);
     });
 
@@ -53,6 +53,8 @@ export async function scenarioTests(file: string): Promise<void> {
           await runStep(run!, step);
         } catch (e) {
           failed = true;
+          // The check's own words first; then where it ran and how to reproduce it.
+          if (e instanceof Error) e.message += `\n${run!.explain()}`;
           throw e;
         }
       });
