@@ -66,6 +66,37 @@ export class SshSession {
     });
   }
 
+  /**
+   * An interactive shell wired to this process's terminal: a pty when stdin is a terminal, a plain shell
+   * reading piped commands otherwise. Resolves when the shell exits.
+   */
+  interactive(stdin: NodeJS.ReadStream, stdout: NodeJS.WriteStream): Promise<void> {
+    const tty = stdin.isTTY === true;
+    const window = tty ? { term: process.env.TERM ?? 'xterm', rows: stdout.rows ?? 24, cols: stdout.columns ?? 80 } : false;
+    return new Promise((resolve, reject) => {
+      this.client.shell(window, (err, stream) => {
+        if (err) return reject(err);
+        const resize = () => stream.setWindow(stdout.rows ?? 24, stdout.columns ?? 80, 0, 0);
+        if (tty) {
+          stdin.setRawMode(true);
+          stdout.on('resize', resize);
+        }
+        stdin.pipe(stream);
+        stream.pipe(stdout, { end: false });
+        stream.stderr.pipe(process.stderr, { end: false });
+        stream.on('close', () => {
+          stdin.unpipe(stream);
+          if (tty) {
+            stdin.setRawMode(false);
+            stdout.off('resize', resize);
+          }
+          stdin.pause();
+          resolve();
+        });
+      });
+    });
+  }
+
   close(): void {
     this.client.end();
   }

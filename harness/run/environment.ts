@@ -7,6 +7,7 @@ import { chooseAccel, type AccelDecision } from '../qemu/kvm.js';
 import { Guest } from '../guest/guest.js';
 import { runKeyPair } from '../guest/ssh.js';
 import type { RunConfig } from './config.js';
+import { claimRunDir, RUN_DIR_PREFIX } from './janitor.js';
 
 /** The QEMU, guest image and accelerator a scenario runs on. */
 export interface Environment {
@@ -36,9 +37,10 @@ export function bootTimeoutMs(env: Environment): number {
 
 /** Boots the image under KVM without NVDIMMs: success is the guest's init printing its first marker. */
 async function probeKvm(qemu: QemuBinary, image: GuestImage): Promise<boolean> {
-  const dir = await mkdtemp(join(tmpdir(), 'nvdimm-harness-kvm-probe-'));
+  const dir = await mkdtemp(join(tmpdir(), `${RUN_DIR_PREFIX}kvm-probe-`));
   let guest: Guest | undefined;
   try {
+    await claimRunDir(dir);
     guest = await Guest.launch({
       name: 'kvm-probe',
       spec: { machine: { type: 'pc', nvdimm: false }, memory: { ram: 256 * 2 ** 20 }, nvdimms: [] },
