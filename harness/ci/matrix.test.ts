@@ -1,7 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cellId, computeCells, formatTable, githubMatrix, MatrixConfigError, parseMatrixConfig, qemuInRange, type ScenarioRange } from './matrix.js';
+import {
+  cellId,
+  computeCells,
+  formatTable,
+  githubMatrix,
+  MatrixConfigError,
+  parseMatrixConfig,
+  qemuInRange,
+  type ScenarioRange,
+} from './matrix.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const IMAGES = ['debian-bookworm', 'debian-bullseye', 'debian-sid', 'debian-trixie'];
@@ -51,21 +60,61 @@ describe('the matrix configuration', () => {
   });
 
   it.each([
-    ['an unquoted version YAML reads as a number', CONFIG.replace('"10.0"', '10.0'), 'm.yaml:2:23: qemu.2: expected a quoted version such as "10.0"'],
-    ['a QEMU version the harness does not provision', CONFIG.replace('"11.1"', '"9.9"'), 'm.yaml:2:31: qemu.3: expected a QEMU version the harness provisions: 5.2, 7.2, 10.0, 11.1'],
-    ['an image with no images/NAME.json', CONFIG.replace('debian-sid]\nshards', 'debian-sdi]\nshards'), 'm.yaml:3:59: images.3: no images/debian-sdi.json'],
+    [
+      'an unquoted version YAML reads as a number',
+      CONFIG.replace('"10.0"', '10.0'),
+      'm.yaml:2:22: qemu.2: expected a version in quotes, such as "10.0": unquoted, YAML reads it as the number 10',
+    ],
+    [
+      'a QEMU version the harness does not provision',
+      CONFIG.replace('"11.1"', '"9.9"'),
+      'm.yaml:2:30: qemu.3: expected a QEMU version the harness provisions: 5.2, 7.2, 10.0, 11.1',
+    ],
+    [
+      'an image with no images/NAME.json',
+      CONFIG.replace('debian-sid]\nshards', 'debian-sdi]\nshards'),
+      'm.yaml:3:59: images.3: no images/debian-sdi.json',
+    ],
     ['an unknown key', CONFIG.replace('shards: 2', 'shard: 2'), 'm.yaml:4:1: unknown key "shard"'],
-    ['a run selecting an undeclared version', CONFIG.replace('qemu: ["7.2"]', 'qemu: ["7.2", "2.12"]'), 'm.yaml:11:19: runs.1.qemu.1: expected a QEMU version'],
+    [
+      'a run selecting an unknown version',
+      CONFIG.replace('qemu: ["7.2"]', 'qemu: ["7.2", "2.12"]'),
+      'm.yaml:10:19: runs.1.qemu.1: expected a QEMU version',
+    ],
+    [
+      'a run selecting an undeclared version',
+      CONFIG.replace(', "11.1"]', ']').replace('qemu: ["7.2"]', 'qemu: ["7.2", "11.1"]'),
+      'm.yaml:10:19: runs.1.qemu.1: "11.1" is not in the top-level `qemu` (5.2, 7.2, 10.0)',
+    ],
     ['neither "all" nor a list', CONFIG.replace('qemu: all', 'qemu: every'), 'm.yaml:7:11: runs.0.qemu: expected "all" or a list'],
-    ['a scenario path that does not exist', CONFIG.replace('scenarios/basic.yaml', 'tests/basic.yaml'), 'm.yaml:10:16: runs.1.scenarios: no such file or folder: tests/basic.yaml'],
-    ['a scenario path outside the repository', CONFIG.replace('scenarios/basic.yaml', '../basic.yaml'), 'm.yaml:10:16: runs.1.scenarios: expected a scenario file or folder relative'],
-    ['a pair in two runs', CONFIG.replace('[debian-bullseye, debian-trixie, debian-sid]', 'all'), 'm.yaml:10:5: runs.1: QEMU 7.2 with debian-bookworm is already in runs[0]'],
-    ['an image in no run', CONFIG.replace('[debian-bullseye, debian-trixie, debian-sid]', '[debian-bullseye, debian-trixie]'), 'm.yaml:3:47: images.3: "debian-sid" is in no run'],
-    ['a version listed twice', CONFIG.replace('"11.1"]', '"11.1", "5.2"]'), 'm.yaml:2:39: qemu.4: "5.2" is listed twice'],
+    [
+      'a scenario path that does not exist',
+      CONFIG.replace('scenarios/basic.yaml', 'tests/basic.yaml'),
+      'm.yaml:9:16: runs.1.scenarios: no such file or folder: tests/basic.yaml',
+    ],
+    [
+      'a scenario path outside the repository',
+      CONFIG.replace('scenarios/basic.yaml', '../basic.yaml'),
+      'm.yaml:9:16: runs.1.scenarios: expected a scenario file or folder relative',
+    ],
+    [
+      'a pair in two runs',
+      CONFIG.replace('[debian-bullseye, debian-trixie, debian-sid]', 'all'),
+      'm.yaml:9:5: runs.1: QEMU 7.2 with debian-bookworm is already in runs[0]',
+    ],
+    [
+      'an image in no run',
+      CONFIG.replace('[debian-bullseye, debian-trixie, debian-sid]', '[debian-bullseye, debian-trixie]'),
+      'm.yaml:3:59: images.3: "debian-sid" is in no run',
+    ],
+    ['a version listed twice', CONFIG.replace('"11.1"]', '"11.1", "5.2"]'), 'm.yaml:2:38: qemu.4: "5.2" is listed twice'],
     ['no shards', CONFIG.replace('shards: 2', 'shards: 0'), 'm.yaml:4:9: shards: Too small'],
     ['broken YAML', CONFIG.replace('shards: 2', 'shards: [2'), 'm.yaml:'],
   ])('points at %s', (_, text, expected) => {
-    expect(errorsOf(text).some((line) => line.startsWith(expected)), errorsOf(text).join('\n')).toBe(true);
+    expect(
+      errorsOf(text).some((line) => line.startsWith(expected)),
+      errorsOf(text).join('\n'),
+    ).toBe(true);
   });
 });
 

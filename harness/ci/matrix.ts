@@ -16,7 +16,7 @@ const qemuVersion = z
   .string({
     error: (iss) =>
       typeof iss.input === 'number'
-        ? `expected a quoted version such as "10.0" (YAML reads ${String(iss.input)} as a number)`
+        ? `expected a version in quotes, such as "10.0": unquoted, YAML reads it as the number ${String(iss.input)}`
         : 'expected a QEMU version as a string',
   })
   .refine((v) => QEMU_VERSIONS.includes(v), {
@@ -82,7 +82,8 @@ function matrixSchema(context: MatrixContext) {
     }
     const owner = new Map<string, number>();
     c.runs.forEach((r, i) => {
-      if (context.scenarioExists && !context.scenarioExists(r.scenarios)) issue(['runs', i, 'scenarios'], `no such file or folder: ${r.scenarios}`);
+      if (context.scenarioExists && !context.scenarioExists(r.scenarios))
+        issue(['runs', i, 'scenarios'], `no such file or folder: ${r.scenarios}`);
       for (const axis of ['qemu', 'images'] as const) {
         const selected = r[axis];
         if (selected === 'all') continue;
@@ -252,7 +253,14 @@ export function computeCells(
         }
         for (let s = 1; s <= count; s++) {
           const shard = `${s}/${count}`;
-          cells.push({ name: `qemu-${qemu} ${image} ${shard}`, qemu, image, shard, scenarios: r.scenarios, id: cellId(qemu, image, shard) });
+          cells.push({
+            name: `qemu-${qemu} ${image} ${shard}`,
+            qemu,
+            image,
+            shard,
+            scenarios: r.scenarios,
+            id: cellId(qemu, image, shard),
+          });
         }
       }
     }
@@ -269,7 +277,12 @@ export function githubMatrix(cells: readonly Cell[]): { include: Cell[] } {
 export function formatTable(cells: readonly Cell[], dropped: readonly DroppedCell[]): string {
   const rows = [['QEMU', 'IMAGE', 'SHARD', 'SCENARIOS'], ...cells.map((c) => [c.qemu, c.image, c.shard, c.scenarios])];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const lines = rows.map((r) => r.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd());
+  const lines = rows.map((r) =>
+    r
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd(),
+  );
   const qemus = new Set(cells.map((c) => c.qemu)).size;
   const images = new Set(cells.map((c) => c.image)).size;
   lines.push('', `${cells.length} cells: ${qemus} QEMU version${qemus === 1 ? '' : 's'}, ${images} image${images === 1 ? '' : 's'}`);

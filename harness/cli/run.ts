@@ -27,6 +27,8 @@ export function registerRun(program: Command): void {
     .addOption(new Option('--reporter <name>', 'report format').choices(Object.keys(REPORTERS)).default('pretty'))
     .option('--output-file <path>', 'write the junit or json report to this file')
     .option('--shard <i/n>', 'run only shard i of n (for CI matrices)', shard)
+    .option('--keep', 'leave the guests running after the run, and print how to connect and stop them')
+    .option('--keep-on-failure', 'leave the guests of a failed scenario running')
     .addHelpText(
       'after',
       `
@@ -35,6 +37,7 @@ Examples:
   $ nvdimm-harness run scenarios/basic.yaml         # one scenario
   $ nvdimm-harness run -t 'ndctl' --accel tcg       # only matching steps, under TCG
   $ nvdimm-harness run --reporter junit --output-file report.xml --shard 1/4
+  $ nvdimm-harness run scenarios/hotplug.yaml --keep-on-failure
 
 Exit status: 0 all passed, 1 a step failed, 2 a scenario file is malformed (nothing was started).`,
     )
@@ -51,6 +54,8 @@ interface RunOptions {
   reporter: keyof typeof REPORTERS;
   outputFile?: string;
   shard?: string;
+  keep?: boolean;
+  keepOnFailure?: boolean;
 }
 
 function shard(value: string): string {
@@ -68,6 +73,7 @@ async function run(args: string[], opts: RunOptions): Promise<number> {
   if (opts.qemu) process.env[ENV.qemu] = opts.qemu.includes('/') ? resolve(opts.qemu) : opts.qemu;
   if (opts.image) process.env[ENV.image] = opts.image;
   process.env[ENV.accel] = opts.accel;
+  process.env[ENV.keep] = opts.keep ? 'always' : opts.keepOnFailure ? 'failure' : 'never';
   const vitest = await createVitest('test', {
     root: ROOT,
     config: join(ROOT, 'vitest.config.ts'),

@@ -25,6 +25,8 @@ export interface GuestOptions {
   bootTimeoutMs: number;
   /** Extra kernel command line words. */
   append?: string[];
+  /** Start QEMU so that it can keep running after the harness exits (--keep). */
+  outliveHarness?: boolean;
 }
 
 /** QEMU refused to start, or exited before the guest was up: its own words and exit status. */
@@ -51,6 +53,8 @@ export class Guest {
   readonly console: SerialConsole;
   /** Milliseconds from starting QEMU to SSH answering. */
   bootMs = 0;
+  /** The host key the guest printed at its last boot, base64. */
+  hostKey: string | undefined;
 
   private constructor(
     readonly opts: GuestOptions,
@@ -81,7 +85,7 @@ export class Guest {
       },
       opts.fileSizes,
     );
-    const guest = new Guest(opts, new QemuProcess(opts.qemu, argv), port);
+    const guest = new Guest(opts, new QemuProcess(opts.qemu, argv, opts.outliveHarness), port);
     await writeFile(join(opts.dir, `${opts.name}.cmdline`), `${guest.commandLine}\n`, { mode: 0o600 });
     return guest;
   }
@@ -135,6 +139,7 @@ export class Guest {
     }
     // Each boot makes a new host key: the one printed by this boot is the one to accept.
     const [, hostKey] = await this.console.waitFor(/^NVH-HOSTKEY ssh-ed25519 (\S+)/, from);
+    this.hostKey = hostKey!;
     this.ssh = await SshSession.connect(this.sshPort, this.opts.keys, hostKey!, this.opts.bootTimeoutMs);
     this.qmp ??= await Qmp.connect(join(this.opts.dir, `${this.opts.name}.qmp`));
     this.bootMs = Date.now() - started;
@@ -164,6 +169,13 @@ export class Guest {
   exec(command: string, stdin?: Buffer): Promise<ExecResult> {
     if (!this.ssh) throw new Error(`guest ${this.opts.name} is not booted`);
     return this.ssh.exec(command, stdin);
+  }
+
+  /** Lets go of a guest that is to keep running: the harness's connections close, QEMU stays. */
+  release(): void {
+    this.ssh?.close();
+    this.qmp?.close();
+    this.process.stdout.destroy();
   }
 
   /** Stops QEMU (QMP quit if connected, else SIGTERM, then SIGKILL) and keeps its QMP transcript. */

@@ -8,10 +8,14 @@ export interface KeyPair {
   publicBlob: string;
 }
 
-/** A key pair made for one run; it never touches the disk. */
+/** A key pair made for one run; it never touches the disk (unless the run's guests are kept). */
 export function runKeyPair(): KeyPair {
-  const keys = utils.generateKeyPairSync('ed25519');
-  return { private: keys.private, publicBlob: keys.public.split(' ')[1]! };
+  // ssh2 1.17 writes about 1 ed25519 key in 300 in a form its own parser then refuses
+  // ("Malformed OpenSSH private key"): a key is only used once it parses.
+  for (;;) {
+    const keys = utils.generateKeyPairSync('ed25519');
+    if (!(utils.parseKey(keys.private) instanceof Error)) return { private: keys.private, publicBlob: keys.public.split(' ')[1]! };
+  }
 }
 
 export interface ExecResult {

@@ -27,16 +27,18 @@ export class QemuProcess {
   private readonly child: ResultPromise;
   private exit: QemuExit | undefined;
 
-  constructor(qemu: QemuBinary, argv: string[]) {
+  /** `outliveHarness`: for guests the user asked to keep, QEMU is not tied to the harness's life. */
+  constructor(qemu: QemuBinary, argv: string[], outliveHarness = false) {
     const args = [...qemu.prefix, ...argv];
     this.commandLine = shellCommand(qemu.command, args, qemu.env);
-    const [command, ...rest] = SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', qemu.command, ...args] : [qemu.command, ...args];
+    const tie = SETPRIV && !outliveHarness ? [SETPRIV, '--pdeathsig', 'KILL'] : [];
+    const [command, ...rest] = [...tie, qemu.command, ...args];
     this.child = execa(command!, rest, {
       env: qemu.env,
       stdin: 'pipe',
       buffer: false,
       reject: false,
-      cleanup: true,
+      cleanup: !outliveHarness,
       forceKillAfterDelay: 2000,
     });
     this.child.stderr!.setEncoding('utf8');

@@ -7,8 +7,9 @@ import { join } from 'node:path';
 export const RUN_DIR_PREFIX = 'nvdimm-harness-';
 const OWNER = 'owner.pid';
 
-export async function claimRunDir(dir: string): Promise<void> {
-  await writeFile(join(dir, OWNER), String(process.pid), { mode: 0o600 });
+/** The owners of a run directory, one pid a line: the harness's process, or the QEMUs of a kept run. */
+export async function claimRunDir(dir: string, pids: number[] = [process.pid]): Promise<void> {
+  await writeFile(join(dir, OWNER), pids.map((p) => `${p}\n`).join(''), { mode: 0o600 });
 }
 
 /**
@@ -32,13 +33,13 @@ export function sweepStaleRunDirsSync(base = tmpdir()): string[] {
   for (const name of names) {
     if (!name.startsWith(RUN_DIR_PREFIX)) continue;
     const dir = join(base, name);
-    let owner = NaN;
+    let owners: number[];
     try {
-      owner = Number(readFileSync(join(dir, OWNER), 'utf8'));
+      owners = readFileSync(join(dir, OWNER), 'utf8').split('\n').filter(Boolean).map(Number);
     } catch {
       continue;
     }
-    if (!Number.isInteger(owner) || alive(owner)) continue;
+    if (owners.some((o) => Number.isInteger(o) && alive(o))) continue;
     rmSync(dir, { recursive: true, force: true });
     removed.push(dir);
   }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { cp, mkdir, open, rm, stat } from 'node:fs/promises';
+import { cp, mkdir, open, rm, stat, writeFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { dir as tmpDir } from 'tmp-promise';
@@ -22,6 +22,8 @@ export class ScenarioRun {
   /** Every guest launched, running or not, for the failure report. */
   private readonly launched = new Map<string, Guest>();
   private readonly keys: KeyPair = runKeyPair();
+  private outliveHarness = false;
+  private kept = false;
 
   private constructor(
     readonly loaded: LoadedScenario,
@@ -36,7 +38,7 @@ export class ScenarioRun {
     readonly artifactsDir: string,
   ) {}
 
-  static async open(loaded: LoadedScenario, env: Environment, artifactsRoot: string): Promise<ScenarioRun> {
+  static async open(loaded: LoadedScenario, env: Environment, artifactsRoot: string, outliveHarness = false): Promise<ScenarioRun> {
     // 0700, removed whole at close: nothing of the run outlives it unless kept as artifacts.
     const tmp = await tmpDir({ prefix: RUN_DIR_PREFIX, mode: 0o700, unsafeCleanup: true });
     try {
@@ -62,7 +64,9 @@ export class ScenarioRun {
         if (f?.unchanged && !(f.file in checksums)) checksums[f.file] = await fileSha256(files[f.file]!);
       }
       const artifacts = resolve(artifactsRoot, `${basename(loaded.file).replace(/\.ya?ml$/, '')}-${process.pid}-${Date.now()}`);
-      return new ScenarioRun(loaded, env, tmp.path, tmp.cleanup, files, sizes, checksums, artifacts);
+      const run = new ScenarioRun(loaded, env, tmp.path, tmp.cleanup, files, sizes, checksums, artifacts);
+      run.outliveHarness = outliveHarness;
+      return run;
     } catch (e) {
       await tmp.cleanup();
       throw e;
@@ -108,6 +112,7 @@ export class ScenarioRun {
       dir: this.dir,
       keys: this.keys,
       bootTimeoutMs: bootTimeoutMs(this.env),
+      outliveHarness: this.outliveHarness,
     };
   }
 
@@ -193,6 +198,31 @@ export class ScenarioRun {
     return lines.join('\n');
   }
 
+  /**
+   * Leaves the running guests up for a person to look at: the run's key, the guests' pinned host keys and
+   * how to connect and stop them are written into the run's folder, which is removed (by the next run's
+   * sweep) once every kept QEMU is gone. Returns the instructions.
+   */
+  async keepRunning(): Promise<string> {
+    const guests = [...this.guests.entries()];
+    if (guests.length === 0) return `${this.loaded.file}: no guest was running to keep`;
+    const key = join(this.dir, 'id_ed25519');
+    const knownHosts = join(this.dir, 'known_hosts');
+    await writeFile(key, this.keys.private, { mode: 0o600 });
+    await writeFile(knownHosts, guests.map(([, g]) => `[127.0.0.1]:${g.sshPort} ssh-ed25519 ${g.hostKey}\n`).join(''), { mode: 0o600 });
+    await claimRunDir(this.dir, guests.map(([, g]) => g.process.pid!));
+    for (const [, g] of guests) g.release();
+    this.guests.clear();
+    this.kept = true;
+    const lines = [`${this.loaded.file}: guests kept running (files in ${this.dir}):`];
+    for (const [name, g] of guests) {
+      lines.push(`  ${name}: ssh -i ${key} -o UserKnownHostsFile=${knownHosts} -p ${g.sshPort} root@127.0.0.1`);
+      lines.push(`  ${name}: QMP socket ${join(this.dir, `${name}.qmp`)}, serial log ${join(this.dir, `${name}.serial.log`)}`);
+    }
+    lines.push(`  stop them with: kill ${guests.map(([, g]) => g.process.pid).join(' ')} (their folder goes at the next run)`);
+    return lines.join('\n');
+  }
+
   async close(failed: boolean): Promise<string | undefined> {
     await Promise.allSettled([...this.guests.values()].map((g) => g.stop()));
     this.guests.clear();
@@ -203,8 +233,10 @@ export class ScenarioRun {
       // Logs, command lines and QMP transcripts: not the backend files, which may be large, nor sockets.
       await cp(this.dir, kept, { recursive: true, filter: (src) => src === this.dir || /\.(log|cmdline)$/.test(src) });
     }
-    await this.cleanupDir();
-    await rm(this.dir, { recursive: true, force: true });
+    if (!this.kept) {
+      await this.cleanupDir();
+      await rm(this.dir, { recursive: true, force: true });
+    }
     return kept;
   }
 }

@@ -34,11 +34,12 @@ export async function scenarioTests(file: string): Promise<void> {
     let skip: string | undefined;
 
     beforeAll(async () => {
-      run = await ScenarioRun.open(loaded, env, config.artifacts);
+      run = await ScenarioRun.open(loaded, env, config.artifacts, config.keep !== 'never');
       skip = run.skipReason();
     });
 
     afterAll(async () => {
+      if (run && (config.keep === 'always' || (config.keep === 'failure' && failed))) console.error(await run.keepRunning());
       const kept = await run?.close(failed);
       if (kept) console.error(`${file}: logs, QEMU command lines and QMP transcripts kept in ${kept}`);
     });

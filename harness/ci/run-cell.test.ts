@@ -1,0 +1,103 @@
+/**
+ * ci/run-cell.sh runs the documented command, with the cell's report and artifacts paths, and exits with
+ * the run's status. It runs here in a copy of the repository's layout with a fake `node` first on PATH,
+ * which records how it was called: no guest boots.
+ */
+import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cellId } from './matrix.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+let repo: string;
+
+beforeAll(async () => {
+  repo = await mkdtemp(join(tmpdir(), 'nvh-run-cell-test-'));
+  await mkdir(join(repo, 'ci'));
+  await copyFile(join(ROOT, 'ci/run-cell.sh'), join(repo, 'ci/run-cell.sh'));
+  await chmod(join(repo, 'ci/run-cell.sh'), 0o755);
+  await mkdir(join(repo, 'fakebin'));
+  const fake = `#!/usr/bin/env bash
+{ printf '%s\\n' "$PWD" "$NVDIMM_HARNESS_ARTIFACTS" "$@"; } > "$FAKE_NODE_LOG"
+exit "\${FAKE_NODE_EXIT:-0}"
+`;
+  await writeFile(join(repo, 'fakebin/node'), fake, { mode: 0o755 });
+});
+
+afterAll(async () => {
+  await rm(repo, { recursive: true, force: true });
+});
+
+async function runCell(args: string[], exit = 0) {
+  const log = join(repo, `node-${Math.random().toString(36).slice(2)}.log`);
+  const result = await execa(join(repo, 'ci/run-cell.sh'), args, {
+    cwd: tmpdir(), // the script finds the repository from its own path
+    env: { PATH: `${join(repo, 'fakebin')}:${process.env.PATH}`, FAKE_NODE_LOG: log, FAKE_NODE_EXIT: String(exit) },
+    reject: false,
+  });
+  const lines = await readFile(log, 'utf8').then(
+    (t) => t.trimEnd().split('\n'),
+    () => undefined,
+  );
+  return { exitCode: result.exitCode, stderr: result.stderr, node: lines && { cwd: lines[0], artifacts: lines[1], argv: lines.slice(2) } };
+}
+
+describe('ci/run-cell.sh', () => {
+  it('runs the cell as CI does, named as `nvdimm-harness matrix` names it', async () => {
+    const id = cellId('10.0', 'debian-trixie', '2/2');
+    const { exitCode, node } = await runCell(['10.0', 'debian-trixie', '2/2', 'scenarios/basic.yaml']);
+    expect(exitCode).toBe(0);
+    expect(node).toEqual({
+      cwd: repo,
+      artifacts: `artifacts/${id}`,
+      argv: [
+        'bin/nvdimm-harness.js',
+        'run',
+        'scenarios/basic.yaml',
+        '--qemu',
+        '10.0',
+        '--image',
+        'debian-trixie',
+        '--shard',
+        '2/2',
+        '--reporter',
+        'junit',
+        '--output-file',
+        `reports/junit-${id}.xml`,
+      ],
+    });
+    expect((await stat(join(repo, 'reports'))).isDirectory()).toBe(true);
+  });
+
+  it('runs every scenario by default', async () => {
+    const { node } = await runCell(['7.2', 'debian-bookworm', '1/2']);
+    expect(node?.argv.slice(1, 3)).toEqual(['run', 'scenarios']);
+  });
+
+  it.each([0, 1, 2])('exits with the run status %i', async (status) => {
+    expect((await runCell(['7.2', 'debian-bookworm', '1/1'], status)).exitCode).toBe(status);
+  });
+
+  it('starts a rerun clean, without the report and logs of the previous one', async () => {
+    const id = cellId('7.2', 'debian-sid', '1/1');
+    await mkdir(join(repo, 'artifacts', id, 'old'), { recursive: true });
+    await writeFile(join(repo, 'reports', `junit-${id}.xml`), 'old');
+    await mkdir(join(repo, 'artifacts', 'other-cell'), { recursive: true });
+    await runCell(['7.2', 'debian-sid', '1/1']);
+    await expect(stat(join(repo, 'artifacts', id))).rejects.toThrow();
+    await expect(stat(join(repo, 'reports', `junit-${id}.xml`))).rejects.toThrow();
+    expect((await stat(join(repo, 'artifacts', 'other-cell'))).isDirectory()).toBe(true);
+  });
+
+  it.each([[[]], [['7.2', 'debian-bookworm']], [['7.2', 'debian-bookworm', 'x']], [['7.2', 'debian-bookworm', '1/2', 'a', 'b']]])(
+    'refuses the arguments %j without running anything',
+    async (args) => {
+      const { exitCode, stderr, node } = await runCell(args);
+      expect(exitCode).toBe(2);
+      expect(stderr).toMatch(/QEMU IMAGE SHARD|SHARD must be i\/n/);
+      expect(node).toBeUndefined();
+    },
+  );
+});

@@ -1,0 +1,110 @@
+/**
+ * ci/nightly.yml is a valid GitHub Actions workflow, and it runs what a local run runs: its cells come from
+ * `nvdimm-harness matrix --json`, and each cell job runs ci/run-cell.sh with the cell's values.
+ */
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { validateWorkflow } from '@action-validator/core';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = join(import.meta.dirname, '../..');
+const SOURCE = readFileSync(join(ROOT, 'ci/nightly.yml'), 'utf8');
+
+interface Step {
+  id?: string;
+  name?: string;
+  uses?: string;
+  run?: string;
+  if?: string;
+  env?: Record<string, string>;
+  with?: Record<string, unknown>;
+}
+interface Job {
+  needs?: string | string[];
+  'runs-on': string;
+  'timeout-minutes'?: number;
+  outputs?: Record<string, string>;
+  strategy?: { 'fail-fast'?: boolean; matrix?: unknown };
+  env?: Record<string, string>;
+  steps: Step[];
+}
+const workflow = parse(SOURCE) as { on: Record<string, unknown>; jobs: Record<string, Job> };
+const { matrix, cell } = workflow.jobs as { matrix: Job; cell: Job };
+
+describe('ci/nightly.yml', () => {
+  it('is valid against the GitHub workflow schema', () => {
+    const state = validateWorkflow(SOURCE);
+    expect(state.errors, JSON.stringify(state.errors, null, 2)).toEqual([]);
+  });
+
+  it('would be reported by the validator if it were not', () => {
+    const broken = SOURCE.replace(
+      '    runs-on: ubuntu-24.04\n    timeout-minutes: 60',
+      '    runs_on: ubuntu-24.04\n    timeout-minutes: 60',
+    );
+    expect(broken).not.toBe(SOURCE);
+    expect(validateWorkflow(broken).errors).not.toEqual([]);
+  });
+
+  it('runs nightly and on demand', () => {
+    expect(Object.keys(workflow.on).sort()).toEqual(['schedule', 'workflow_dispatch']);
+    expect(workflow.on.schedule).toEqual([{ cron: expect.stringMatching(/^\S+ \S+ \* \* \*$/) }]);
+  });
+
+  it('takes its cells from `nvdimm-harness matrix --json`, through the matrix job output', () => {
+    const [, stepId, output] = /^\$\{\{ steps\.([\w-]+)\.outputs\.([\w-]+) \}\}$/.exec(matrix.outputs?.cells ?? '') ?? [];
+    const step = matrix.steps.find((s) => s.id === stepId);
+    expect(step?.run).toContain('node bin/nvdimm-harness.js matrix --json');
+    expect(step?.run).toContain(`echo "${output}=$`);
+    expect(step?.run).toContain('>> "$GITHUB_OUTPUT"');
+    expect(cell.needs).toBe('matrix');
+    expect(cell.strategy).toEqual({ 'fail-fast': false, matrix: '${{ fromJSON(needs.matrix.outputs.cells) }}' });
+  });
+
+  it('runs ci/run-cell.sh with the cell, as a local run does', () => {
+    const runs = cell.steps.filter((s) => s.run?.includes('run-cell.sh'));
+    expect(runs).toHaveLength(1);
+    const [step] = runs;
+    expect(step!.run).toBe('ci/run-cell.sh "$QEMU" "$IMAGE" "$SHARD" "$SCENARIOS"');
+    expect(step!.env).toEqual({
+      QEMU: '${{ matrix.qemu }}',
+      IMAGE: '${{ matrix.image }}',
+      SHARD: '${{ matrix.shard }}',
+      SCENARIOS: '${{ matrix.scenarios }}',
+    });
+    // Nothing else runs the harness.
+    expect(cell.steps.filter((s) => s.run?.includes('nvdimm-harness'))).toEqual([]);
+    accessSync(join(ROOT, 'ci/run-cell.sh'), constants.X_OK);
+  });
+
+  it('uploads the files run-cell.sh writes: the report always, the logs on failure', () => {
+    const uploads = cell.steps.filter((s) => s.uses?.startsWith('actions/upload-artifact@'));
+    expect(uploads.map((u) => [u.uses, u.if, u.with?.path])).toEqual([
+      ['actions/upload-artifact@v4', 'always()', 'reports/junit-${{ matrix.id }}.xml'],
+      ['actions/upload-artifact@v4', 'failure()', 'artifacts/${{ matrix.id }}/'],
+    ]);
+    const script = readFileSync(join(ROOT, 'ci/run-cell.sh'), 'utf8');
+    expect(script).toContain('report="reports/junit-${cell}.xml"');
+    expect(script).toContain('NVDIMM_HARNESS_ARTIFACTS="artifacts/${cell}"');
+  });
+
+  it('sets up a Debian mirror, the keyring and the cache an Ubuntu runner needs, within an hour', () => {
+    expect(cell['runs-on']).toBe('ubuntu-24.04');
+    expect(cell['timeout-minutes']).toBeLessThanOrEqual(60);
+    expect(cell.env?.NVDIMM_HARNESS_DEBIAN_MIRROR).toBe("${{ vars.DEBIAN_MIRROR || 'http://deb.debian.org/debian' }}");
+    expect(cell.steps.some((s) => s.run?.includes('apt-get install -y --no-install-recommends debian-archive-keyring xz-utils'))).toBe(
+      true,
+    );
+    const cache = cell.steps.find((s) => s.uses?.startsWith('actions/cache@'));
+    expect(cache?.with?.path).toBe('~/.cache/nvdimm-harness');
+    expect(cache?.with?.key).toMatch(
+      /\$\{\{ matrix\.qemu \}\}.*\$\{\{ matrix\.image \}\}.*hashFiles\('images\/\*\*', 'harness\/images\/\*\*', 'harness\/debian\/\*\*'\)/,
+    );
+    for (const job of [matrix, cell]) {
+      const node = job.steps.find((s) => s.uses?.startsWith('actions/setup-node@'));
+      expect(node?.with).toEqual({ 'node-version': 20, cache: 'npm' });
+      expect(job.steps.some((s) => s.run?.startsWith('npm ci'))).toBe(true);
+    }
+  });
+});
