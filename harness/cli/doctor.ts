@@ -19,7 +19,12 @@ async function examine(): Promise<Finding[]> {
   const findings: Finding[] = [];
   const major = Number(process.versions.node.split('.')[0]);
   findings.push({ ok: major >= 20, what: `Node.js ${process.versions.node}`, fix: 'install Node.js 20 or later' });
-  for (const [cmd, pkg] of [['apt-get', 'apt'], ['dpkg-deb', 'dpkg'], ['xz', 'xz-utils'], ['setpriv', 'util-linux']] as const) {
+  for (const [cmd, pkg] of [
+    ['apt-get', 'apt'],
+    ['dpkg-deb', 'dpkg'],
+    ['xz', 'xz-utils'],
+    ['setpriv', 'util-linux'],
+  ] as const) {
     findings.push({ ok: onPath(cmd), what: `${cmd} (${pkg})`, fix: `sudo apt-get install ${pkg}` });
   }
   const keyring = '/usr/share/keyrings/debian-archive-keyring.gpg';
@@ -37,7 +42,11 @@ async function examine(): Promise<Finding[]> {
       (r) => r.ok,
       () => false,
     );
-    findings.push({ ok: reachable, what: `Debian mirror ${mirror} ${reachable ? 'answers' : 'does not answer'}`, fix: `check the network, or set ${MIRROR_ENV}` });
+    findings.push({
+      ok: reachable,
+      what: `Debian mirror ${mirror} ${reachable ? 'answers' : 'does not answer'}`,
+      fix: `check the network, or set ${MIRROR_ENV}`,
+    });
   }
 
   const qemu = await findQemu(undefined).catch((e: Error) => e);
@@ -48,7 +57,10 @@ async function examine(): Promise<Finding[]> {
   );
   for (const { suite, version } of SUITES) {
     const have = provisionedVersion(suite);
-    findings.push({ ok: true, what: `QEMU ${version} (Debian ${suite}): ${have ? `provisioned (${have})` : `not provisioned; nvdimm-harness qemu fetch ${version}`}` });
+    findings.push({
+      ok: true,
+      what: `QEMU ${version} (Debian ${suite}): ${have ? `provisioned (${have})` : `not provisioned; nvdimm-harness qemu fetch ${version}`}`,
+    });
   }
 
   let kvm = '/dev/kvm is usable';

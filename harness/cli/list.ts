@@ -33,7 +33,9 @@ export function registerList(program: Command): void {
           );
         }
         const onImages = images.filter((i) => !scenario.image || scenario.image === i);
-        console.log(`    images: ${onImages.join(', ')}${onImages.length < images.length ? ` (others skipped: the scenario names ${scenario.image})` : ''}`);
+        console.log(
+          `    images: ${onImages.join(', ')}${onImages.length < images.length ? ` (others skipped: the scenario names ${scenario.image})` : ''}`,
+        );
       }
     });
 }

@@ -17,7 +17,8 @@ export function registerQemu(program: Command): void {
     .description('show the QEMU versions available and which are provisioned')
     .action(async () => {
       const onPath = await findQemu(undefined).catch(() => undefined);
-      if (onPath && !onPath.origin.startsWith('Debian')) console.log(`PATH       ${onPath.version.padEnd(8)} ${onPath.origin} (the default)`);
+      if (onPath && !onPath.origin.startsWith('Debian'))
+        console.log(`PATH       ${onPath.version.padEnd(8)} ${onPath.origin} (the default)`);
       for (const { suite, version } of SUITES) {
         const have = provisionedVersion(suite);
         console.log(
@@ -33,7 +34,9 @@ export function registerQemu(program: Command): void {
     .action(async (name: string) => {
       const suite = suiteFor(name);
       if (!suite) {
-        console.error(`unknown QEMU version or Debian suite "${name}": pick one of ${SUITES.map((s) => `${s.version}, ${s.suite}`).join('; ')}`);
+        console.error(
+          `unknown QEMU version or Debian suite "${name}": pick one of ${SUITES.map((s) => `${s.version}, ${s.suite}`).join('; ')}`,
+        );
         process.exitCode = 2;
         return;
       }

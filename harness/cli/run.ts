@@ -6,9 +6,10 @@ import { DEFAULT_IMAGE } from '../images/build.js';
 import { ENV } from '../run/config.js';
 import { sweepStaleRunDirs, sweepStaleRunDirsSync } from '../run/janitor.js';
 import { terminateDescendants } from '../run/descendants.js';
+import { ProgressReporter } from '../run/progress-reporter.js';
 import { loadAll, ROOT, scenarioFiles } from './paths.js';
 
-const REPORTERS = { pretty: 'default', junit: 'junit', json: 'json' } as const;
+const REPORTERS = { pretty: () => new ProgressReporter(), junit: () => 'junit', json: () => 'json' } as const;
 
 export function registerRun(program: Command): void {
   program
@@ -80,7 +81,9 @@ async function run(args: string[], opts: RunOptions): Promise<number> {
     include: files,
     watch: false,
     testNamePattern: opts.filter,
-    reporters: [REPORTERS[opts.reporter]],
+    // The readable progress stays on the terminal while a junit or json report goes to its file.
+    reporters:
+      opts.reporter === 'pretty' || !opts.outputFile ? [REPORTERS[opts.reporter]()] : [new ProgressReporter(), REPORTERS[opts.reporter]()],
     outputFile: opts.outputFile,
     shard: opts.shard,
   });

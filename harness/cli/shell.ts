@@ -19,7 +19,8 @@ interface ShellOptions {
 function stepsBefore(steps: Step[], guest: string, until: string | undefined): Step[] | string {
   if (until !== undefined) {
     const index = /^\d+$/.test(until) ? Number(until) - 1 : steps.findIndex((s) => stepTitle(s).includes(until));
-    if (index < 0 || index >= steps.length) return `no step ${/^\d+$/.test(until) ? `number ${until}` : `named like "${until}"`} (the scenario has ${steps.length})`;
+    if (index < 0 || index >= steps.length)
+      return `no step ${/^\d+$/.test(until) ? `number ${until}` : `named like "${until}"`} (the scenario has ${steps.length})`;
     return steps.slice(0, index + 1);
   }
   const boot = steps.findIndex((s) => actionOf(s) === 'boot' && s.boot!.includes(guest));
@@ -66,7 +67,12 @@ async function shell(file: string, opts: ShellOptions): Promise<number> {
     console.error(`${relative(process.cwd(), file)}: ${steps}`);
     return 2;
   }
-  const config = { ...configFromEnv(), accel: opts.accel, ...(opts.qemu ? { qemu: opts.qemu } : {}), ...(opts.image ? { image: opts.image } : {}) };
+  const config = {
+    ...configFromEnv(),
+    accel: opts.accel,
+    ...(opts.qemu ? { qemu: opts.qemu } : {}),
+    ...(opts.image ? { image: opts.image } : {}),
+  };
   const env = await prepareEnvironment(config, scenario.image, (line) => console.error(line));
   const run = await ScenarioRun.open(loaded, env, config.artifacts);
   let failed = false;

@@ -64,7 +64,8 @@ export async function guestImage(name = DEFAULT_IMAGE, opts: BuildOptions = {}):
     });
     // Builds of this image from older recipes or builder code are of no further use: ~75 MB each.
     for (const old of await readdir(dirname(dir))) {
-      if (old.startsWith(`${name}-`) && join(dirname(dir), old) !== dir) await rm(join(dirname(dir), old), { recursive: true, force: true });
+      if (old.startsWith(`${name}-`) && join(dirname(dir), old) !== dir)
+        await rm(join(dirname(dir), old), { recursive: true, force: true });
     }
     return { ...located(image, dir), cached: false };
   } finally {

@@ -28,7 +28,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RunConfig {
   const accel = env[ENV.accel] ?? 'auto';
   if (accel !== 'auto' && accel !== 'kvm' && accel !== 'tcg') throw new Error(`${ENV.accel} must be auto, kvm or tcg, not "${accel}"`);
   const keep = env[ENV.keep] ?? 'never';
-  if (keep !== 'never' && keep !== 'always' && keep !== 'failure') throw new Error(`${ENV.keep} must be never, always or failure, not "${keep}"`);
+  if (keep !== 'never' && keep !== 'always' && keep !== 'failure')
+    throw new Error(`${ENV.keep} must be never, always or failure, not "${keep}"`);
   return {
     keep,
     qemu: env[ENV.qemu] || undefined,

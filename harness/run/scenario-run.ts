@@ -116,12 +116,20 @@ export class ScenarioRun {
     };
   }
 
-  /** Boots the guests in parallel; the first failure is thrown, and `close` stops the others. */
-  async boot(names: string[]): Promise<void> {
+  /**
+   * Boots the guests in parallel; the first failure is thrown, and `close` stops the others. `progress`
+   * hears of each QEMU started and each guest answering SSH.
+   */
+  async boot(names: string[], progress: (event: string) => void = () => {}): Promise<void> {
     for (const name of names) if (this.guests.has(name)) throw new Error(`guest ${name} is already running`);
     const results = await Promise.allSettled(
       names.map(async (name) => {
-        this.guests.set(name, await Guest.boot(this.guestOptions(name), (g) => this.launched.set(name, g)));
+        const guest = await Guest.boot(this.guestOptions(name), (g) => {
+          this.launched.set(name, g);
+          progress(`${name}: booting (QEMU pid ${g.process.pid}, SSH on 127.0.0.1:${g.sshPort})`);
+        });
+        this.guests.set(name, guest);
+        progress(`${name}: SSH up after ${(guest.bootMs / 1000).toFixed(2)} s`);
       }),
     );
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -156,9 +164,9 @@ export class ScenarioRun {
   }
 
   /** Quits QEMU and starts it again with the same configuration and files. */
-  async restart(name: string): Promise<void> {
+  async restart(name: string, progress?: (event: string) => void): Promise<void> {
     await this.stop([name]);
-    await this.boot([name]);
+    await this.boot([name], progress);
   }
 
   async stop(names: string[]): Promise<void> {
@@ -191,7 +199,10 @@ export class ScenarioRun {
         `guest ${name} (${this.guests.has(name) ? 'running' : 'not running'}); QEMU command line:`,
         `  ${guest.commandLine}`,
         `last lines of ${name}'s serial console:`,
-        ...guest.console.excerpt(undefined, 12).split('\n').map((l) => `  | ${l}`),
+        ...guest.console
+          .excerpt(undefined, 12)
+          .split('\n')
+          .map((l) => `  | ${l}`),
       );
     }
     lines.push(`serial logs, QEMU command lines and QMP transcripts are kept in ${this.artifactsDir}`);
@@ -210,7 +221,10 @@ export class ScenarioRun {
     const knownHosts = join(this.dir, 'known_hosts');
     await writeFile(key, this.keys.private, { mode: 0o600 });
     await writeFile(knownHosts, guests.map(([, g]) => `[127.0.0.1]:${g.sshPort} ssh-ed25519 ${g.hostKey}\n`).join(''), { mode: 0o600 });
-    await claimRunDir(this.dir, guests.map(([, g]) => g.process.pid!));
+    await claimRunDir(
+      this.dir,
+      guests.map(([, g]) => g.process.pid!),
+    );
     for (const [, g] of guests) g.release();
     this.guests.clear();
     this.kept = true;

@@ -14,16 +14,19 @@ import { ddBlocks, patternBytes, sha256 } from './pattern.js';
 
 type Args<K extends ActionName> = z.output<(typeof actions)[K]>;
 
+/** Where a step reports what it is doing, for live progress. */
+export type Progress = (event: string) => void;
+
 interface StepKind<K extends ActionName> {
   /** How the step is named in reports, from what it checks. */
   title(args: Args<K>): string;
-  run(run: ScenarioRun, args: Args<K>): Promise<void>;
+  run(run: ScenarioRun, args: Args<K>, progress: Progress): Promise<void>;
 }
 
 const kinds: { [K in ActionName]: StepKind<K> } = {
   boot: {
     title: (guests) => `boot ${guests.join(', ')}`,
-    run: (run, guests) => run.boot(guests),
+    run: (run, guests, progress) => run.boot(guests, progress),
   },
   stop: {
     title: (guests) => `stop ${guests.join(', ')}`,
@@ -233,7 +236,7 @@ const kinds: { [K in ActionName]: StepKind<K> } = {
   },
   restart: {
     title: (g) => `restart ${g}'s QEMU`,
-    run: (run, g) => run.restart(g),
+    run: (run, g, progress) => run.restart(g, progress),
   },
 };
 
@@ -291,7 +294,7 @@ export function stepTitle(step: Step): string {
   return step.name ?? (kinds[action].title as (a: unknown) => string)(step[action]);
 }
 
-export function runStep(run: ScenarioRun, step: Step): Promise<void> {
+export function runStep(run: ScenarioRun, step: Step, progress: Progress = () => {}): Promise<void> {
   const action = actionOf(step);
-  return (kinds[action].run as (r: ScenarioRun, a: unknown) => Promise<void>)(run, step[action]);
+  return (kinds[action].run as (r: ScenarioRun, a: unknown, p: Progress) => Promise<void>)(run, step[action], progress);
 }

@@ -51,7 +51,7 @@ export async function scenarioTests(file: string): Promise<void> {
         const reason = run!.stepSkipReason(step);
         if (reason) return ctx.skip(reason);
         try {
-          await runStep(run!, step);
+          await runStep(run!, step, (event) => void ctx.annotate(event));
         } catch (e) {
           failed = true;
           // The check's own words first; then where it ran and how to reproduce it.

@@ -1,0 +1,44 @@
+import type { TestAnnotation } from 'vitest';
+import type { TestCase } from 'vitest/node';
+import { DefaultReporter } from 'vitest/reporters';
+
+/**
+ * vitest's default reporter plus one line per event, with the time since the run started: each step as it
+ * starts and ends ("step 2/7"), and each guest's boot milestones, which scenario steps report as
+ * annotations. On a terminal the lines scroll above vitest's live summary; in CI they are the log.
+ */
+export class ProgressReporter extends DefaultReporter {
+  private readonly started = Date.now();
+
+  override onTestCaseReady(test: TestCase): void {
+    super.onTestCaseReady(test);
+    this.line(`${position(test)} ${test.name}`);
+  }
+
+  onTestCaseAnnotate(test: TestCase, annotation: TestAnnotation): void {
+    this.line(`${position(test)}   ${annotation.message}`);
+  }
+
+  override onTestCaseResult(test: TestCase): void {
+    super.onTestCaseResult(test);
+    const result = test.result();
+    const icon = result.state === 'passed' ? '✓' : result.state === 'failed' ? '×' : '↓';
+    const ms = test.diagnostic()?.duration;
+    const note = result.state === 'skipped' && result.note ? ` [${result.note}]` : '';
+    this.line(
+      `${position(test)} ${icon} ${test.name}${ms !== undefined && result.state !== 'skipped' ? ` (${Math.round(ms)} ms)` : ''}${note}`,
+    );
+  }
+
+  private line(text: string): void {
+    const seconds = ((Date.now() - this.started) / 1000).toFixed(1).padStart(6);
+    this.ctx.logger.log(`[${seconds}s] ${text}`);
+  }
+}
+
+/** "basic.yaml step 2/5" */
+function position(test: TestCase): string {
+  const siblings = [...test.parent.children].filter((t) => t.type === 'test');
+  const file = test.module.moduleId.split('/').at(-1);
+  return `${file} step ${siblings.indexOf(test) + 1}/${siblings.length}`;
+}
