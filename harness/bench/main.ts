@@ -119,7 +119,7 @@ async function main(): Promise<void> {
 
   if (values.suite) {
     const started = Date.now();
-    const r = await execa('npx', ['vitest', 'run', 'scenarios'], { reject: false, env: { FORCE_COLOR: '0' } });
+    const r = await execa('npx', ['vitest', 'run', 'scenarios'], { reject: false, env: { FORCE_COLOR: '0', NO_COLOR: '1' } });
     const ms = Date.now() - started;
     results.suite = { wallMs: ms, passed: r.exitCode === 0, summary: /Tests\s+(.*)/.exec(r.stdout)?.[1] };
     console.log(`scenario suite on QEMU ${env.qemu.version}: ${(ms / 1000).toFixed(1)} s wall (${r.exitCode === 0 ? 'passed' : 'FAILED'})`);
