@@ -1,6 +1,6 @@
 import { isAbsolute, normalize, sep } from 'node:path';
 import semver from 'semver';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { parseYaml, YamlSchemaError, type YamlIssue } from '../scenario/yaml.js';
 import { z } from 'zod';
 import { SUITES } from '../qemu/binary.js';
 
@@ -115,77 +115,22 @@ function resolve(c: Pick<MatrixConfig, 'qemu' | 'images'>, r: Pick<MatrixRun, 'q
   return selected === 'all' ? [...c[axis]] : c[axis].filter((v) => selected.includes(v));
 }
 
-export interface MatrixIssue {
-  file: string;
-  line: number;
-  column: number;
-  message: string;
-}
-
 /** A configuration that cannot be used; the message lists every problem as file:line:column. */
-export class MatrixConfigError extends Error {
-  constructor(readonly issues: MatrixIssue[]) {
-    super(issues.map((i) => `${i.file}:${i.line}:${i.column}: ${i.message}`).join('\n'));
+export class MatrixConfigError extends YamlSchemaError {
+  constructor(issues: YamlIssue[]) {
+    super(issues);
     this.name = 'MatrixConfigError';
   }
 }
 
 /** Parses and validates ci/matrix.yaml; throws MatrixConfigError with every problem found. */
 export function parseMatrixConfig(text: string, file: string, context: MatrixContext = {}): MatrixConfig {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
-  const at = (offset: number) => lineCounter.linePos(offset);
-  if (doc.errors.length > 0) {
-    throw new MatrixConfigError(
-      doc.errors.map((e) => {
-        const { line, col } = at(e.pos[0]);
-        return { file, line, column: col, message: `YAML: ${e.message.split('\n')[0]}` };
-      }),
-    );
+  try {
+    return parseYaml(text, file, matrixSchema(context));
+  } catch (e) {
+    if (e instanceof YamlSchemaError) throw new MatrixConfigError(e.issues);
+    throw e;
   }
-  const result = matrixSchema(context).safeParse(doc.toJS());
-  if (result.success) return result.data;
-  const issues = result.error.issues.flatMap(specific).map((issue) => {
-    const { line, col } = at(offsetOf(doc, issue));
-    const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
-    const message =
-      issue.code === 'unrecognized_keys'
-        ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`
-        : issue.message.replace(/^Invalid (input|option): /, '');
-    return { file, line, column: col, message: `${where}${message}` };
-  });
-  throw new MatrixConfigError(issues.sort((a, b) => a.line - b.line || a.column - b.column));
-}
-
-type Issue = z.core.$ZodIssue;
-
-/** For a union, the issues of the branch that got furthest; if none did, one issue per distinct message. */
-function specific(issue: Issue): Issue[] {
-  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue];
-  const depth = (branch: Issue[]) => Math.max(...branch.map((i) => i.path.length));
-  const deepest = Math.max(...issue.errors.map(depth));
-  if (deepest > 0) {
-    const branch = issue.errors.find((b) => depth(b) === deepest)!;
-    return branch.map((i) => ({ ...i, path: [...issue.path, ...i.path] }) as Issue).flatMap(specific);
-  }
-  const messages = [...new Set(issue.errors.flat().map((i) => i.message))];
-  return [{ ...issue, message: messages.join('; ') }];
-}
-
-/** Where an issue's path leads in the YAML: the deepest node that exists; for an unknown key, the key. */
-function offsetOf(doc: Document, issue: Issue): number {
-  let node: unknown = doc.contents;
-  for (const segment of issue.path) {
-    if (!isMap(node) && !isSeq(node)) break;
-    const next: unknown = node.get(typeof segment === 'symbol' ? String(segment) : segment, true);
-    if (next === undefined) break;
-    node = next;
-  }
-  if (issue.code === 'unrecognized_keys' && isMap(node)) {
-    const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === issue.keys[0]);
-    if (pair && isScalar(pair.key)) node = pair.key;
-  }
-  return ((node as Node | undefined)?.range ?? doc.contents?.range ?? [0])[0];
 }
 
 /** A scenario file and its `qemu:` range. */
