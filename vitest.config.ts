@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { jobs } from './harness/run/jobs.js';
 import { scenarioPlugin } from './harness/run/vitest-plugin.js';
 
 export default defineConfig({
@@ -6,8 +7,10 @@ export default defineConfig({
   test: {
     include: ['harness/**/*.test.ts', 'scenarios/**/*.yaml'],
     globalSetup: ['harness/run/global-setup.ts'],
-    // Each scenario file in its own process: a killed worker takes its QEMUs with it (execa cleanup).
+    // Each scenario file in a process of its own, which its QEMUs do not outlive.
     pool: 'forks',
+    maxWorkers: jobs(),
+    minWorkers: 1,
     hookTimeout: 600_000,
   },
 });

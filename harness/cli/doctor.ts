@@ -91,6 +91,7 @@ export function registerDoctor(program: Command): void {
   program
     .command('doctor')
     .description('check what the harness needs on this machine, and say what to do about each problem')
+    .addHelpText('after', '\nExample:\n  $ nvdimm-harness doctor   # exit status 1 when something is missing')
     .action(async () => {
       const findings = await examine();
       for (const f of findings) console.log(`${f.ok ? '✓' : '✗'} ${f.what}${f.ok ? '' : `\n    → ${f.fix}`}`);

@@ -7,6 +7,7 @@ export function registerImage(program: Command): void {
     .command('build')
     .description('build a guest image (or find it in the cache) and print where it is')
     .argument('[name]', 'image name, images/NAME.json', DEFAULT_IMAGE)
+    .addHelpText('after', '\nExamples:\n  $ nvdimm-harness image build\n  $ nvdimm-harness image build debian-trixie')
     .action(async (name: string) => {
       const started = Date.now();
       const built = await guestImage(name, { log: (line) => console.error(line) });

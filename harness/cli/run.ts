@@ -7,6 +7,7 @@ import { ENV } from '../run/config.js';
 import { sweepStaleRunDirs, sweepStaleRunDirsSync } from '../run/janitor.js';
 import { terminateDescendants } from '../run/descendants.js';
 import { ProgressReporter } from '../run/progress-reporter.js';
+import { JOBS_ENV } from '../run/jobs.js';
 import { loadAll, ROOT, scenarioFiles } from './paths.js';
 
 const REPORTERS = { pretty: () => new ProgressReporter(), junit: () => 'junit', json: () => 'json' } as const;
@@ -28,6 +29,7 @@ export function registerRun(program: Command): void {
     .addOption(new Option('--reporter <name>', 'report format').choices(Object.keys(REPORTERS)).default('pretty'))
     .option('--output-file <path>', 'write the junit or json report to this file')
     .option('--shard <i/n>', 'run only shard i of n (for CI matrices)', shard)
+    .option('--jobs <n>', 'scenario files run at once (default: one per core, within memory at 2 GiB each)')
     .option('--keep', 'leave the guests running after the run, and print how to connect and stop them')
     .option('--keep-on-failure', 'leave the guests of a failed scenario running')
     .addHelpText(
@@ -57,6 +59,7 @@ interface RunOptions {
   shard?: string;
   keep?: boolean;
   keepOnFailure?: boolean;
+  jobs?: string;
 }
 
 function shard(value: string): string {
@@ -74,6 +77,7 @@ async function run(args: string[], opts: RunOptions): Promise<number> {
   if (opts.qemu) process.env[ENV.qemu] = opts.qemu.includes('/') ? resolve(opts.qemu) : opts.qemu;
   if (opts.image) process.env[ENV.image] = opts.image;
   process.env[ENV.accel] = opts.accel;
+  if (opts.jobs) process.env[JOBS_ENV] = opts.jobs;
   process.env[ENV.keep] = opts.keep ? 'always' : opts.keepOnFailure ? 'failure' : 'never';
   const vitest = await createVitest('test', {
     root: ROOT,

@@ -9,6 +9,10 @@ export function registerSchema(program: Command): void {
     .command('schema')
     .description('print the JSON Schema of scenario files (generated from the zod schema), or write it for editors')
     .option('--write', `write it to ${JSON_SCHEMA_PATH}`)
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ nvdimm-harness schema > scenario.schema.json\n  $ nvdimm-harness schema --write   # what `npm run schema` does',
+    )
     .action((opts: { write?: boolean }) => {
       if (opts.write) writeFileSync(join(ROOT, JSON_SCHEMA_PATH), scenarioJsonSchema());
       else process.stdout.write(scenarioJsonSchema());
