@@ -22,7 +22,6 @@ export class ScenarioRun {
   /** Every guest launched, running or not, for the failure report. */
   private readonly launched = new Map<string, Guest>();
   private readonly keys: KeyPair = runKeyPair();
-  private outliveHarness = false;
   private kept = false;
 
   private constructor(
@@ -36,6 +35,8 @@ export class ScenarioRun {
     readonly initialChecksums: Record<string, string>,
     /** Where the logs go if the scenario fails. */
     readonly artifactsDir: string,
+    /** Guests may be kept running after the harness exits (--keep). */
+    private readonly outliveHarness: boolean,
   ) {}
 
   static async open(loaded: LoadedScenario, env: Environment, artifactsRoot: string, outliveHarness = false): Promise<ScenarioRun> {
@@ -64,17 +65,11 @@ export class ScenarioRun {
         if (f?.unchanged && !(f.file in checksums)) checksums[f.file] = await fileSha256(files[f.file]!);
       }
       const artifacts = resolve(artifactsRoot, `${basename(loaded.file).replace(/\.ya?ml$/, '')}-${process.pid}-${Date.now()}`);
-      const run = new ScenarioRun(loaded, env, tmp.path, tmp.cleanup, files, sizes, checksums, artifacts);
-      run.outliveHarness = outliveHarness;
-      return run;
+      return new ScenarioRun(loaded, env, tmp.path, tmp.cleanup, files, sizes, checksums, artifacts, outliveHarness);
     } catch (e) {
       await tmp.cleanup();
       throw e;
     }
-  }
-
-  get name(): string {
-    return this.loaded.scenario.name;
   }
 
   /** Why the whole scenario does not apply here, if it does not. */
@@ -183,7 +178,6 @@ export class ScenarioRun {
     return this.files[name]!;
   }
 
-  /** Stops every guest and removes the run's directory; after a failure its logs are kept first. */
   /**
    * What a developer needs next to a failed check: where it ran, how to start each guest by hand, what
    * each guest's console said last, and where the logs are kept.
@@ -237,6 +231,7 @@ export class ScenarioRun {
     return lines.join('\n');
   }
 
+  /** Stops every guest and removes the run's directory; after a failure its logs are kept first. */
   async close(failed: boolean): Promise<string | undefined> {
     await Promise.allSettled([...this.guests.values()].map((g) => g.stop()));
     this.guests.clear();
