@@ -146,7 +146,7 @@ async function build(name: string, recipe: Recipe, work: string, log: (line: str
     { kind: 'file', path: 'etc/nvh/modules', mode: 0o644, data: Buffer.from(modules.map((m) => `${m.path}\n`).join('')) },
     ...dirsFor(modules.map((m) => `lib/modules/${m.path}`)),
     ...modules.map((m): CpioEntry => ({ kind: 'file', path: `lib/modules/${m.path}`, mode: 0o644, data: m.data })),
-    ...(await busybox(root)),
+    ...(await busybox(root, recipe.binaries)),
     ...(await binariesWithLibraries(root, recipe.binaries)),
   ];
   await writeFile(join(out, 'initramfs.cpio'), cpioArchive(entries));
@@ -179,13 +179,16 @@ function dirsFor(paths: string[]): CpioEntry[] {
   return [...dirs].sort().map((path) => ({ kind: 'dir', path, mode: 0o755 }));
 }
 
-/** busybox-static and a symlink for each of its applets, where busybox itself says they belong. */
-async function busybox(root: string): Promise<CpioEntry[]> {
+/**
+ * busybox-static and a symlink for each of its applets, where busybox itself says they belong, except
+ * where the recipe puts a real binary instead.
+ */
+async function busybox(root: string, binaries: string[]): Promise<CpioEntry[]> {
   // /bin before Debian's merged /usr (bullseye, bookworm), /usr/bin after (trixie on).
   const bin = [join(root, 'bin/busybox'), join(root, 'usr/bin/busybox')].find((p) => existsSync(p));
   if (!bin) throw new Error('busybox-static was unpacked but has no bin/busybox or usr/bin/busybox');
   const { stdout } = await execa(bin, ['--list-full']);
-  const links = stdout.split('\n').filter((l) => l && l !== 'bin/busybox' && !l.startsWith('linuxrc'));
+  const links = stdout.split('\n').filter((l) => l && l !== 'bin/busybox' && !l.startsWith('linuxrc') && !binaries.includes(l));
   return [
     { kind: 'file', path: 'bin/busybox', mode: 0o755, data: await readFile(bin) },
     ...links.filter((path) => path !== 'usr/bin/busybox').map((path): CpioEntry => ({ kind: 'symlink', path, target: '/bin/busybox' })),

@@ -35,6 +35,11 @@ export function bootTimeoutMs(env: Environment): number {
   return env.accel.accel === 'kvm' ? 30_000 : 90_000;
 }
 
+/** How long a hot-plugged NVDIMM may take to appear in the guest (about 0.2 s under TCG when measured). */
+export function hotplugTimeoutMs(env: Environment): number {
+  return env.accel.accel === 'kvm' ? 10_000 : 30_000;
+}
+
 /** Boots the image under KVM without NVDIMMs: success is the guest's init printing its first marker. */
 async function probeKvm(qemu: QemuBinary, image: GuestImage): Promise<boolean> {
   const dir = await mkdtemp(join(tmpdir(), `${RUN_DIR_PREFIX}kvm-probe-`));

@@ -8,9 +8,16 @@ import { NDCTL_LIST, parseNdctlList, type NdctlTopology } from '../guest/ndctl.j
 import type { Guest } from '../guest/guest.js';
 import { hotplugNvdimm, HmpError } from '../qemu/hotplug.js';
 import { QmpError } from '../qemu/qmp.js';
+import { hotplugTimeoutMs } from './environment.js';
 import { fileSha256, type ScenarioRun } from './scenario-run.js';
 import { CheckFailure, checkEqual } from './check.js';
 import { ddBlocks, patternBytes, sha256 } from './pattern.js';
+
+/**
+ * By path: busybox's shell runs its own dd applet for a bare `dd`, and an image may put a dd that knows
+ * O_DIRECT at /bin/dd instead (bullseye's busybox 1.30 does not).
+ */
+const DD = '/bin/dd';
 
 type Args<K extends ActionName> = z.output<(typeof actions)[K]>;
 
@@ -93,7 +100,7 @@ const kinds: { [K in ActionName]: StepKind<K> } = {
       const r = await run
         .guest(a.guest)
         .exec(
-          `dd of=${a.device} bs=${bs} seek=${start} count=${count} iflag=fullblock oflag=direct 2>&1`,
+          `${DD} of=${a.device} bs=${bs} seek=${start} count=${count} iflag=fullblock oflag=direct 2>&1`,
           patternBytes(a.pattern, a.length),
         );
       if (r.code !== 0) throw new Error(`writing to ${a.device} in ${a.guest} failed (dd status ${r.code}): ${r.stdout.trim()}`);
@@ -109,7 +116,7 @@ const kinds: { [K in ActionName]: StepKind<K> } = {
         .guest(a.guest)
         .exec(
           `[ -e ${a.device} ] || { echo "${a.device} does not exist" >&2; exit 3; }; f=$(mktemp) && ` +
-            `dd if=${a.device} of=$f bs=${bs} skip=${start} count=${count} iflag=direct 2>/dev/null; ` +
+            `${DD} if=${a.device} of=$f bs=${bs} skip=${start} count=${count} iflag=direct 2>/dev/null; ` +
             `wc -c < $f; sha256sum < $f; od -An -tx1 -N16 $f; rm -f $f`,
         );
       if (r.code !== 0) throw new Error(`reading ${a.device} in ${a.guest} failed: ${r.stderr.trim()}`);
@@ -206,13 +213,14 @@ const kinds: { [K in ActionName]: StepKind<K> } = {
           'accepted',
         );
       // The guest learns of the device through an ACPI notification: poll for it rather than sleep.
-      const deadline = Date.now() + 30_000;
+      const timeout = hotplugTimeoutMs(run.env);
+      const deadline = Date.now() + timeout;
       for (;;) {
         const { topology, stdout } = await ndctl(guest);
         if (topology.dimms.length > before) return;
         if (Date.now() > deadline)
           throw new CheckFailure(
-            `${a.guest} still lists ${before} NVDIMM(s) 30 s after the hotplug of ${a.id}:\n${stdout}`,
+            `${a.guest} still lists ${before} NVDIMM(s) ${timeout / 1000} s after the hotplug of ${a.id}:\n${stdout}`,
             before + 1,
             topology.dimms.length,
           );
