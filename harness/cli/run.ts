@@ -4,7 +4,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { createVitest, type Vitest } from 'vitest/node';
 import { DEFAULT_IMAGE } from '../images/build.js';
 import { ENV } from '../run/config.js';
-import { sweepStaleRunDirs, sweepStaleRunDirsSync } from '../run/janitor.js';
+import { sweepStaleRunDirs } from '../run/janitor.js';
 import { terminateDescendants } from '../run/descendants.js';
 import { ProgressReporter } from '../run/progress-reporter.js';
 import { JOBS_ENV } from '../run/jobs.js';
@@ -92,22 +92,21 @@ async function run(args: string[], opts: RunOptions): Promise<number> {
     shard: opts.shard,
   });
   stopOnSignals(vitest);
-  // However vitest ends (it may exit from inside when a worker dies), the dead workers' run dirs go.
-  // First in line: vitest's own exit listener calls process.exit() again, which ends the listeners there.
-  process.prependOnceListener('exit', () => sweepStaleRunDirsSync());
+  // However the run ends (normally, by a signal, or vitest exiting from inside when a worker dies), the
+  // run directories of workers that died outright go. First in line: vitest's own exit listener calls
+  // process.exit() again, which ends the listeners there.
+  process.prependOnceListener('exit', () => sweepStaleRunDirs());
   try {
     await vitest.start();
   } finally {
     await vitest.close();
-    // A worker that died outright (SIGKILL, out of memory) could not remove its run directory.
-    await sweepStaleRunDirs();
   }
   return process.exitCode === undefined || process.exitCode === 0 ? 0 : 1;
 }
 
 /**
- * Ctrl-C or SIGTERM: vitest's workers are stopped (their QEMUs die with them) and the run directories they
- * could not remove are swept. The exit status is the conventional 128 + signal number.
+ * Ctrl-C or SIGTERM: vitest's workers are stopped (their QEMUs die with them) before the harness exits, and
+ * the exit listener sweeps what they could not remove. The exit status is the conventional 128 + signal number.
  */
 function stopOnSignals(vitest: Vitest): void {
   for (const [signal, code] of [
@@ -122,7 +121,6 @@ function stopOnSignals(vitest: Vitest): void {
         // vitest stops its pool first; whatever outlives that is terminated.
         await Promise.race([vitest.close().catch(() => undefined), sleep(5000)]);
         await terminateDescendants();
-        await sweepStaleRunDirs();
         process.exit(code);
       })();
     });

@@ -59,12 +59,7 @@ async function probeKvm(qemu: QemuBinary, image: GuestImage): Promise<boolean> {
       keys: runKeyPair(),
       bootTimeoutMs: KVM_PROBE_MS,
     });
-    const outcome = await Promise.race([
-      guest.console.waitFor(/^NVH-INIT/).then(() => true),
-      guest.process.exited.then(() => false),
-      new Promise<boolean>((resolve) => setTimeout(resolve, KVM_PROBE_MS, false).unref()),
-    ]);
-    return outcome;
+    return 'booted' in (await guest.outcome(KVM_PROBE_MS));
   } finally {
     await guest?.stop();
     await rm(dir, { recursive: true, force: true });

@@ -7,13 +7,13 @@ import { sweepStaleRunDirs } from './janitor.js';
  * workers find everything cached, and says what the run uses.
  */
 export default async function setup(): Promise<() => Promise<void>> {
-  await sweepStaleRunDirs();
+  sweepStaleRunDirs();
   const env = await prepareEnvironment(configFromEnv(), undefined, (line) => console.log(line));
   console.log(
     `nvdimm-harness: QEMU ${env.qemu.version} from ${env.qemu.origin}; image ${env.image.name} (kernel ${env.image.kernelVersion}); accelerator ${env.accel.accel}: ${env.accel.reason}`,
   );
   // After the run: whatever a killed worker left behind.
   return async () => {
-    await sweepStaleRunDirs();
+    sweepStaleRunDirs();
   };
 }

@@ -15,14 +15,10 @@ export async function claimRunDir(dir: string, pids: number[] = [process.pid]): 
 /**
  * Removes run directories whose owner process is gone: what a worker killed outright (SIGKILL, OOM) could
  * not clean up itself. Its QEMUs died with it (see qemu/process.ts). Directories of live runs, of other
- * users' runs, and anything not made by the harness are left alone.
+ * users' runs, and anything not made by the harness are left alone. Synchronous, so that it can run in a
+ * process's 'exit' handler too.
  */
-export async function sweepStaleRunDirs(base = tmpdir()): Promise<string[]> {
-  return sweepStaleRunDirsSync(base);
-}
-
-/** Synchronous, so that it can run in a process's 'exit' handler too. */
-export function sweepStaleRunDirsSync(base = tmpdir()): string[] {
+export function sweepStaleRunDirs(base = tmpdir()): string[] {
   const removed: string[] = [];
   let names: string[] = [];
   try {

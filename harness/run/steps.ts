@@ -123,13 +123,7 @@ const kinds: { [K in ActionName]: StepKind<K> } = {
       const [read, hash, head] = r.stdout.split('\n');
       const found = hash!.split(' ')[0] === sha256(patternBytes(a.pattern, a.length));
       const seen = `read ${read!.trim()} bytes starting with ${head!.trim() || '(nothing)'}`;
-      if (found !== a.match) {
-        throw new CheckFailure(
-          `${a.device} in ${a.guest} at ${a.offset}: expected ${a.match ? '' : 'anything but '}pattern "${a.pattern}", ${seen}`,
-          a.match ? `pattern "${a.pattern}"` : `not pattern "${a.pattern}"`,
-          found ? `pattern "${a.pattern}"` : seen,
-        );
-      }
+      if (found !== a.match) throw patternMismatch(`${a.device} in ${a.guest} at ${a.offset}`, a.pattern, a.match, found, seen);
     },
   },
   'expect-file': {
@@ -149,12 +143,8 @@ const kinds: { [K in ActionName]: StepKind<K> } = {
           const { buffer, bytesRead } = await handle.read(Buffer.alloc(a.length!), 0, a.length!, a.offset);
           const found = bytesRead === a.length && buffer.equals(patternBytes(a.pattern, a.length!));
           if (found !== a.match) {
-            const seen = `${bytesRead} bytes starting with ${buffer.subarray(0, 16).toString('hex')}`;
-            throw new CheckFailure(
-              `host file ${a.file} at ${a.offset}: expected ${a.match ? '' : 'anything but '}pattern "${a.pattern}", found ${seen}`,
-              a.match ? `pattern "${a.pattern}"` : `not pattern "${a.pattern}"`,
-              found ? `pattern "${a.pattern}"` : seen,
-            );
+            const seen = `found ${bytesRead} bytes starting with ${buffer.subarray(0, 16).toString('hex')}`;
+            throw patternMismatch(`host file ${a.file} at ${a.offset}`, a.pattern, a.match, found, seen);
           }
         }
       } finally {
@@ -247,6 +237,15 @@ const kinds: { [K in ActionName]: StepKind<K> } = {
     run: (run, g, progress) => run.restart(g, progress),
   },
 };
+
+/** A pattern found where it should not be, or missing where it should be; `seen` says what was there. */
+function patternMismatch(where: string, pattern: string, match: boolean, found: boolean, seen: string): CheckFailure {
+  return new CheckFailure(
+    `${where}: expected ${match ? '' : 'anything but '}pattern "${pattern}", ${seen}`,
+    match ? `pattern "${pattern}"` : `not pattern "${pattern}"`,
+    found ? `pattern "${pattern}"` : seen,
+  );
+}
 
 async function ndctl(guest: Guest): Promise<{ topology: NdctlTopology; stdout: string }> {
   const r = await guest.exec(NDCTL_LIST);

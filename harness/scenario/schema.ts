@@ -285,5 +285,3 @@ export const scenarioSchema = z
 export type Scenario = z.output<typeof scenarioSchema>;
 export type Step = Scenario['steps'][number];
 export type GuestSpec = Scenario['guests'][string];
-export type NvdimmSpec = GuestSpec['nvdimms'][number];
-export type FileSpec = Scenario['files'][string];
