@@ -1,16 +1,25 @@
 import { defineConfig } from 'vitest/config';
-import { jobs } from './harness/run/jobs.js';
-import { scenarioPlugin } from './harness/run/vitest-plugin.js';
+import { setting } from './harness/settings.js';
+import { scenarioProject, VITEST_LIMIT_MS } from './harness/vitest/project.js';
+
+/** Tests that boot QEMU or run the CLI on real guests; every other *.test.ts is a pure unit test. */
+const INTEGRATION = 'harness/**/*.integration.test.ts';
 
 export default defineConfig({
-  plugins: [scenarioPlugin()],
   test: {
-    include: ['harness/**/*.test.ts', 'scenarios/**/*.yaml'],
-    globalSetup: ['harness/run/global-setup.ts'],
-    // Each scenario file in a process of its own, which its QEMUs do not outlive.
-    pool: 'forks',
-    maxWorkers: jobs(),
+    // Scenario files and integration tests each boot guests: one file per core, within memory.
+    maxWorkers: setting('jobs'),
     minWorkers: 1,
-    hookTimeout: 600_000,
+    projects: [
+      {
+        // Pure: no QEMU, no network, no global setup; seconds on a machine with an empty cache.
+        test: { name: 'unit', include: ['harness/**/*.test.ts'], exclude: [INTEGRATION] },
+      },
+      {
+        // Each file in a process of its own, which its QEMUs do not outlive.
+        test: { name: 'integration', include: [INTEGRATION], pool: 'forks', hookTimeout: VITEST_LIMIT_MS, testTimeout: VITEST_LIMIT_MS },
+      },
+      scenarioProject(),
+    ],
   },
 });

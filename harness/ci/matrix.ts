@@ -1,8 +1,7 @@
 import { isAbsolute, normalize, sep } from 'node:path';
-import semver from 'semver';
 import { parseYaml, YamlSchemaError, type YamlIssue } from '../scenario/yaml.js';
 import { z } from 'zod';
-import { SUITES } from '../qemu/binary.js';
+import { QEMU_BUILDS, versionIn } from '../qemu/versions.js';
 
 /**
  * The CI matrix (ci/matrix.yaml): QEMU versions x guest images x shards, and which scenarios each
@@ -10,7 +9,7 @@ import { SUITES } from '../qemu/binary.js';
  */
 
 /** QEMU versions a cell may name: the Debian builds the harness provisions (`run --qemu 7.2`). */
-export const QEMU_VERSIONS: readonly string[] = SUITES.map((s) => s.version);
+const QEMU_VERSIONS: readonly string[] = QEMU_BUILDS.map((s) => s.version);
 
 const qemuVersion = z
   .string({
@@ -92,8 +91,8 @@ function matrixSchema(context: MatrixContext) {
           else if (selected.indexOf(v) !== j) issue(['runs', i, axis, j], `"${v}" is listed twice`);
         });
       }
-      for (const q of resolve(c, r, 'qemu')) {
-        for (const image of resolve(c, r, 'images')) {
+      for (const q of selected(c, r, 'qemu')) {
+        for (const image of selected(c, r, 'images')) {
           const key = `${q} ${image}`;
           const first = owner.get(key);
           if (first === undefined) owner.set(key, i);
@@ -103,23 +102,22 @@ function matrixSchema(context: MatrixContext) {
     });
     for (const axis of ['qemu', 'images'] as const) {
       c[axis].forEach((v, i) => {
-        if (!c.runs.some((r) => resolve(c, r, axis).includes(v))) issue([axis, i], `"${v}" is in no run: add it to one, or remove it`);
+        if (!c.runs.some((r) => selected(c, r, axis).includes(v))) issue([axis, i], `"${v}" is in no run: add it to one, or remove it`);
       });
     }
   });
 }
 
 /** The values a run selects on one axis, in the order of the top-level list. */
-function resolve(c: Pick<MatrixConfig, 'qemu' | 'images'>, r: Pick<MatrixRun, 'qemu' | 'images'>, axis: 'qemu' | 'images'): string[] {
-  const selected = r[axis];
-  return selected === 'all' ? [...c[axis]] : c[axis].filter((v) => selected.includes(v));
+function selected(c: Pick<MatrixConfig, 'qemu' | 'images'>, r: Pick<MatrixRun, 'qemu' | 'images'>, axis: 'qemu' | 'images'): string[] {
+  const choice = r[axis];
+  return choice === 'all' ? [...c[axis]] : c[axis].filter((v) => choice.includes(v));
 }
 
 /** A configuration that cannot be used; the message lists every problem as file:line:column. */
 export class MatrixConfigError extends YamlSchemaError {
   constructor(issues: YamlIssue[]) {
     super(issues);
-    this.name = 'MatrixConfigError';
   }
 }
 
@@ -166,12 +164,6 @@ export function cellId(qemu: string, image: string, shard: string): string {
   return `qemu-${qemu}-${image}-${shard.replace('/', 'of')}`;
 }
 
-/** Whether a QEMU version such as "5.2" (read as 5.2.0) is in a scenario's `qemu:` range. */
-export function qemuInRange(version: string, range: string): boolean {
-  const v = semver.coerce(version);
-  return v !== null && semver.satisfies(v, range);
-}
-
 /**
  * The cells of the matrix, in the order of `runs`, then QEMU versions and images as listed at the top, then
  * shards. `scenariosOf` gives the scenario files a run's `scenarios` selects. A pair whose QEMU version is
@@ -188,9 +180,9 @@ export function computeCells(
     const scenarios = scenariosOf(r.scenarios);
     if (scenarios.length === 0) throw new Error(`runs[${i}]: no scenario file in ${r.scenarios}`);
     const count = Math.min(r.shards ?? config.shards, scenarios.length);
-    for (const qemu of resolve(config, r, 'qemu')) {
-      const inRange = scenarios.some((s) => qemuInRange(qemu, s.qemu));
-      for (const image of resolve(config, r, 'images')) {
+    for (const qemu of selected(config, r, 'qemu')) {
+      const inRange = scenarios.some((s) => versionIn(qemu, s.qemu));
+      for (const image of selected(config, r, 'images')) {
         if (!inRange) {
           const ranges = [...new Set(scenarios.map((s) => s.qemu))].join(', ');
           dropped.push({ qemu, image, scenarios: r.scenarios, reason: `QEMU ${qemu} is outside every scenario's range (${ranges})` });

@@ -1,10 +1,13 @@
-import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { Command } from 'commander';
 import { cacheDir } from '../cache.js';
-import { debianMirror, MIRROR_ENV } from '../debian/mirror.js';
-import { findQemu, SUITES } from '../qemu/binary.js';
-import { provisionedVersion } from './qemu.js';
+import { debianMirror } from '../debian/mirror.js';
+import { cachedImages } from '../images/build.js';
+import { findQemu, provisionedVersion } from '../qemu/binary.js';
+import { cachedVerdicts, kvmDeviceUsable } from '../qemu/kvm.js';
+import { QEMU_BUILDS } from '../qemu/versions.js';
+import { SETTINGS } from '../settings.js';
 
 interface Finding {
   ok: boolean;
@@ -45,7 +48,7 @@ async function examine(): Promise<Finding[]> {
     findings.push({
       ok: reachable,
       what: `Debian mirror ${mirror} ${reachable ? 'answers' : 'does not answer'}`,
-      fix: `check the network, or set ${MIRROR_ENV}`,
+      fix: `check the network, or set ${SETTINGS.mirror.env}`,
     });
   }
 
@@ -55,7 +58,7 @@ async function examine(): Promise<Finding[]> {
       ? { ok: false, what: 'default QEMU', fix: qemu.message }
       : { ok: true, what: `default QEMU ${qemu.version}: ${qemu.origin}` },
   );
-  for (const { suite, version } of SUITES) {
+  for (const { suite, version } of QEMU_BUILDS) {
     const have = provisionedVersion(suite);
     findings.push({
       ok: true,
@@ -63,26 +66,21 @@ async function examine(): Promise<Finding[]> {
     });
   }
 
-  let kvm = '/dev/kvm is usable';
-  try {
-    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
-  } catch {
-    kvm = '/dev/kvm is missing or not accessible: guests run under TCG';
-  }
-  const probes = join(cacheDir(), 'kvm-probe');
-  const verdicts = existsSync(probes)
-    ? readdirSync(probes).map((f) => JSON.parse(readFileSync(join(probes, f), 'utf8')) as { works: boolean; qemu: string })
-    : [];
-  const seen = new Map(verdicts.map((v) => [v.qemu, v.works]));
-  for (const [q, works] of seen) kvm += `\n    probe with ${q}: ${works ? 'KVM boots guests' : 'KVM does not boot guests, TCG is used'}`;
-  findings.push({ ok: true, what: `KVM: ${kvm}${verdicts.length ? '' : '; not probed yet (the first run probes it)'}` });
-
-  const images = join(cacheDir(), 'images');
-  const built = existsSync(images) ? readdirSync(images).filter((d) => !d.startsWith('.')) : [];
-  const mb = (d: string) => Math.round(readdirSync(join(images, d)).reduce((n, f) => n + statSync(join(images, d, f)).size, 0) / 2 ** 20);
+  // One verdict on KVM: what the probe found when there is one, else whether /dev/kvm can be opened.
+  const verdicts = cachedVerdicts();
   findings.push({
     ok: true,
-    what: `image cache ${images}: ${built.length ? built.map((d) => `${d} (${mb(d)} MB)`).join(', ') : 'empty; the first run builds the default image (nvdimm-harness image build)'}`,
+    what: !kvmDeviceUsable()
+      ? 'KVM: /dev/kvm is missing or not accessible: guests run under TCG'
+      : verdicts.length === 0
+        ? 'KVM: /dev/kvm opens; not probed yet (the first run boots a probe guest under it)'
+        : `KVM: ${verdicts.map((v) => `with ${v.qemu}: ${v.works ? 'boots guests' : 'does not boot guests, TCG is used'}`).join('; ')}`,
+  });
+
+  const built = cachedImages();
+  findings.push({
+    ok: true,
+    what: `image cache ${cacheDir('images')}: ${built.length ? built.map((d) => `${d.name} (${d.megabytes} MB)`).join(', ') : 'empty; the first run builds the default image (nvdimm-harness image build)'}`,
   });
   return findings;
 }

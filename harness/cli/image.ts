@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
-import { DEFAULT_IMAGE, guestImage } from '../images/build.js';
+import { guestImage } from '../images/build.js';
+import { DEFAULT_IMAGE, imageNames } from '../images/recipe.js';
 
 export function registerImage(program: Command): void {
   const image = program.command('image').description('guest images');
   image
     .command('build')
     .description('build a guest image (or find it in the cache) and print where it is')
-    .argument('[name]', 'image name, images/NAME.json', DEFAULT_IMAGE)
+    .argument('[name]', `image name, images/NAME.json: ${imageNames().join(', ')}`, DEFAULT_IMAGE)
     .addHelpText('after', '\nExamples:\n  $ nvdimm-harness image build\n  $ nvdimm-harness image build debian-trixie')
     .action(async (name: string) => {
       const started = Date.now();

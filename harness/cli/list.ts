@@ -1,10 +1,8 @@
-import { readdirSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { Command } from 'commander';
-import semver from 'semver';
-import { IMAGES_DIR } from '../images/build.js';
-import { SUITES } from '../qemu/binary.js';
-import { loadAll, scenarioFiles } from './paths.js';
+import { imageNames } from '../images/recipe.js';
+import { QEMU_BUILDS, versionIn } from '../qemu/versions.js';
+import { loadAll, scenarioFiles } from './scenario-files.js';
 
 export function registerList(program: Command): void {
   program
@@ -18,18 +16,18 @@ export function registerList(program: Command): void {
         process.exitCode = 2;
         return;
       }
-      const images = readdirSync(IMAGES_DIR)
-        .filter((f) => f.endsWith('.json'))
-        .map((f) => f.slice(0, -5));
+      const images = imageNames();
       for (const { file, scenario } of loaded) {
         console.log(`${relative(process.cwd(), file)} — ${scenario.name}`);
         console.log(`  ${scenario.steps.length} steps; QEMU ${scenario.qemu}; image ${scenario.image ?? 'any'}`);
-        for (const { suite, version } of SUITES) {
-          const full = `${version}.0`;
-          const runs = semver.satisfies(full, scenario.qemu);
-          const gated = scenario.steps.filter((s) => s.when?.qemu && !semver.satisfies(full, s.when.qemu)).length;
+        for (const { suite, version } of QEMU_BUILDS) {
+          const runs = versionIn(version, scenario.qemu);
+          const ran = scenario.steps.filter((s) => !s.when?.qemu || versionIn(version, s.when.qemu)).length;
+          const gated = scenario.steps.length - ran;
           console.log(
-            `    QEMU ${version.padEnd(5)} (${suite.padEnd(8)}) ${runs ? `runs${gated ? `, ${gated} step(s) skipped by their when:` : ''}` : `skipped: outside ${scenario.qemu}`}`,
+            `    QEMU ${version.padEnd(5)} (${suite.padEnd(8)}) ${
+              !runs ? `skipped: outside ${scenario.qemu}; 0 checks run` : `runs${gated ? `, ${gated} step(s) skipped by their when:` : ''}`
+            }`,
           );
         }
         const onImages = images.filter((i) => !scenario.image || scenario.image === i);

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { HarnessError } from '../errors.js';
 import { registerDoctor } from './doctor.js';
 import { registerImage } from './image.js';
 import { registerMatrix } from './matrix.js';
@@ -11,7 +12,9 @@ import { registerShell } from './shell.js';
 const program = new Command()
   .name('nvdimm-harness')
   .description('Boots real QEMU guests to verify virtual NVDIMM behaviour, from declarative YAML scenarios.')
-  .showHelpAfterError();
+  .showHelpAfterError('(add --help for usage)')
+  // A malformed command line exits 2, like a malformed scenario, before anything starts; help exits 0.
+  .exitOverride((e) => process.exit(e.exitCode === 0 ? 0 : 2));
 
 registerRun(program);
 registerList(program);
@@ -22,4 +25,11 @@ registerDoctor(program);
 registerSchema(program);
 registerMatrix(program);
 
-await program.parseAsync();
+try {
+  await program.parseAsync();
+} catch (e) {
+  // A setting or input the harness cannot work with: its one-line message, not a stack trace.
+  if (!(e instanceof HarnessError) || (e.code !== 'ENVIRONMENT' && e.code !== 'SCENARIO_INVALID')) throw e;
+  console.error(`nvdimm-harness: ${e.message}`);
+  process.exitCode = 2;
+}

@@ -1,10 +1,11 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { imageNames } from '../images/recipe.js';
 import { computeCells, formatTable, githubMatrix, MatrixConfigError, parseMatrixConfig, type ScenarioRange } from '../ci/matrix.js';
-import { loadAll, ROOT, scenarioFiles } from './paths.js';
+import { loadAll, ROOT, scenarioFiles } from './scenario-files.js';
 
-export const MATRIX_CONFIG = 'ci/matrix.yaml';
+const MATRIX_CONFIG = 'ci/matrix.yaml';
 
 export function registerMatrix(program: Command): void {
   program
@@ -34,10 +35,7 @@ function matrix(opts: { json?: boolean; config?: string }): number {
     console.error(`${shown}: cannot read the matrix configuration: ${(e as Error).message}`);
     return 2;
   }
-  const images = readdirSync(join(ROOT, 'images'))
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => f.slice(0, -'.json'.length))
-    .sort();
+  const images = imageNames();
   let config;
   try {
     config = parseMatrixConfig(text, shown, { images, scenarioExists: (p) => existsSync(join(ROOT, p)) });

@@ -1,35 +1,37 @@
-import { join, resolve } from 'node:path';
+import { extname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { createVitest, type Vitest } from 'vitest/node';
-import { DEFAULT_IMAGE } from '../images/build.js';
-import { ENV } from '../run/config.js';
-import { sweepStaleRunDirs } from '../run/janitor.js';
-import { terminateDescendants } from '../run/descendants.js';
-import { ProgressReporter } from '../run/progress-reporter.js';
-import { JOBS_ENV } from '../run/jobs.js';
-import { loadAll, ROOT, scenarioFiles } from './paths.js';
+import type { RunnerTask } from 'vitest';
+import { sweepStaleRunDirs } from '../engine/janitor.js';
+import { terminateDescendants } from '../engine/descendants.js';
+import { addSettingOptions, exportSettings, setting } from '../settings.js';
+import { ProgressReporter } from '../vitest/progress-reporter.js';
+import { scenarioPlugin } from '../vitest/plugin.js';
+import { scenarioTestOptions } from '../vitest/project.js';
+import { loadAll, ROOT, scenarioFiles } from './scenario-files.js';
 
 const REPORTERS = { pretty: () => new ProgressReporter(), junit: () => 'junit', json: () => 'json' } as const;
+type ReporterName = keyof typeof REPORTERS;
+
+/** How long vitest may take to stop its workers on Ctrl-C before they are terminated. */
+const STOP_GRACE_MS = 5000;
 
 export function registerRun(program: Command): void {
-  program
+  const command = program
     .command('run')
     .description('run scenario files (default: every scenarios/**/*.yaml) and report each step')
-    .argument('[files...]', 'scenario files or folders')
+    .argument('[files...]', 'scenario files or folders');
+  addSettingOptions(command, ['qemu', 'image', 'accel', 'jobs', 'artifacts'])
     .option(
-      '--qemu <path|version>',
-      'QEMU binary, or a Debian build by version or suite: 5.2, 7.2, 10.0, 11.1, bullseye, ... (default: qemu-system-x86_64 on PATH, else 7.2)',
+      '-t, --filter <pattern>',
+      'run only the checks whose name matches this regular expression; the steps that set up state before them (boot, stop, reboot, restart, write, hotplug, run) still run',
     )
-    .option('--image <name>', `guest image, images/NAME.json (default: ${DEFAULT_IMAGE})`)
     .addOption(
-      new Option('--accel <mode>', 'accelerator: kvm only if a probe guest boots under it').choices(['auto', 'kvm', 'tcg']).default('auto'),
+      new Option('--reporter <name>', 'report format (default: pretty, or inferred from --output-file)').choices(Object.keys(REPORTERS)),
     )
-    .option('-t, --filter <pattern>', 'run only steps whose full name matches this regular expression')
-    .addOption(new Option('--reporter <name>', 'report format').choices(Object.keys(REPORTERS)).default('pretty'))
-    .option('--output-file <path>', 'write the junit or json report to this file')
+    .option('--output-file <path>', 'write the junit (.xml) or json (.json) report to this file; progress stays on the terminal')
     .option('--shard <i/n>', 'run only shard i of n (for CI matrices)', shard)
-    .option('--jobs <n>', 'scenario files run at once (default: one per core, within memory at 2 GiB each)')
     .option('--keep', 'leave the guests running after the run, and print how to connect and stop them')
     .option('--keep-on-failure', 'leave the guests of a failed scenario running')
     .addHelpText(
@@ -38,11 +40,11 @@ export function registerRun(program: Command): void {
 Examples:
   $ nvdimm-harness run                              # every scenario
   $ nvdimm-harness run scenarios/basic.yaml         # one scenario
-  $ nvdimm-harness run -t 'ndctl' --accel tcg       # only matching steps, under TCG
-  $ nvdimm-harness run --reporter junit --output-file report.xml --shard 1/4
+  $ nvdimm-harness run -t 'ndctl' --accel tcg       # only matching checks (and the set-up steps they need), under TCG
+  $ nvdimm-harness run --output-file report.xml --shard 1/4
   $ nvdimm-harness run scenarios/hotplug.yaml --keep-on-failure
 
-Exit status: 0 all passed, 1 a step failed, 2 a scenario file is malformed (nothing was started).`,
+Exit status: 0 all passed, 1 a step failed or no check ran at all, 2 a scenario file or an option is malformed (nothing was started).`,
     )
     .action(async (args: string[], opts: RunOptions) => {
       process.exitCode = await run(args, opts);
@@ -52,56 +54,107 @@ Exit status: 0 all passed, 1 a step failed, 2 a scenario file is malformed (noth
 interface RunOptions {
   qemu?: string;
   image?: string;
-  accel: string;
+  accel?: string;
+  jobs?: string;
+  artifacts?: string;
   filter?: string;
-  reporter: keyof typeof REPORTERS;
+  reporter?: ReporterName;
   outputFile?: string;
   shard?: string;
   keep?: boolean;
   keepOnFailure?: boolean;
-  jobs?: string;
 }
 
 function shard(value: string): string {
-  if (!/^\d+\/\d+$/.test(value)) throw new InvalidArgumentError('expected i/n, e.g. 2/4');
+  const m = /^(\d+)\/(\d+)$/.exec(value);
+  if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new InvalidArgumentError('expected i/n with 1 <= i <= n, e.g. 2/4');
   return value;
 }
 
+/** The machine-readable report format: as given, else from the output file's extension. */
+function reporterFor(opts: RunOptions): ReporterName | string {
+  if (opts.reporter) return opts.reporter;
+  if (!opts.outputFile) return 'pretty';
+  const byExtension: Record<string, ReporterName> = { '.xml': 'junit', '.json': 'json' };
+  return byExtension[extname(opts.outputFile)] ?? `--output-file ${opts.outputFile}: name a .xml (junit) or .json file, or give --reporter`;
+}
+
 async function run(args: string[], opts: RunOptions): Promise<number> {
+  const reporter = reporterFor(opts);
+  if (!(reporter in REPORTERS)) {
+    console.error(reporter);
+    return 2;
+  }
+  if (opts.filter !== undefined) {
+    try {
+      new RegExp(opts.filter);
+    } catch (e) {
+      console.error(`-t ${opts.filter}: ${(e as Error).message}`);
+      return 2;
+    }
+  }
   const files = scenarioFiles(args);
-  if (!loadAll(files)) return 2;
   if (files.length === 0) {
     console.error('no scenario files found');
     return 2;
   }
-  if (opts.qemu) process.env[ENV.qemu] = opts.qemu.includes('/') ? resolve(opts.qemu) : opts.qemu;
-  if (opts.image) process.env[ENV.image] = opts.image;
-  process.env[ENV.accel] = opts.accel;
-  if (opts.jobs) process.env[JOBS_ENV] = opts.jobs;
-  process.env[ENV.keep] = opts.keep ? 'always' : opts.keepOnFailure ? 'failure' : 'never';
-  const vitest = await createVitest('test', {
-    root: ROOT,
-    config: join(ROOT, 'vitest.config.ts'),
-    include: files,
-    watch: false,
-    testNamePattern: opts.filter,
-    // The readable progress stays on the terminal while a junit or json report goes to its file.
-    reporters:
-      opts.reporter === 'pretty' || !opts.outputFile ? [REPORTERS[opts.reporter]()] : [new ProgressReporter(), REPORTERS[opts.reporter]()],
-    outputFile: opts.outputFile,
-    shard: opts.shard,
+  if (!loadAll(files)) return 2;
+  exportSettings({
+    qemu: opts.qemu,
+    image: opts.image,
+    accel: opts.accel,
+    jobs: opts.jobs,
+    artifacts: opts.artifacts,
+    keep: opts.keep ? 'always' : opts.keepOnFailure ? 'failure' : undefined,
   });
+  const name = reporter as ReporterName;
+  const vitest = await createVitest(
+    'test',
+    {
+      root: ROOT,
+      config: false,
+      include: files,
+      watch: false,
+      testNamePattern: opts.filter,
+      maxWorkers: setting('jobs'),
+      minWorkers: 1,
+      ...scenarioTestOptions,
+      // The readable progress stays on the terminal (stderr) while a junit or json report goes to stdout or its file.
+      reporters:
+        name === 'pretty' ? [REPORTERS.pretty()] : opts.outputFile ? [new ProgressReporter(), REPORTERS[name]()] : [REPORTERS[name]()],
+      outputFile: opts.outputFile,
+      shard: opts.shard,
+    },
+    { plugins: [scenarioPlugin()] },
+  );
   stopOnSignals(vitest);
   // However the run ends (normally, by a signal, or vitest exiting from inside when a worker dies), the
   // run directories of workers that died outright go. First in line: vitest's own exit listener calls
   // process.exit() again, which ends the listeners there.
   process.prependOnceListener('exit', () => sweepStaleRunDirs());
+  let checked: number;
   try {
     await vitest.start();
+    checked = countRun(vitest.state.getFiles());
   } finally {
     await vitest.close();
   }
+  if (checked === 0) {
+    console.error(
+      `nvdimm-harness: no check ran${opts.filter !== undefined ? `: the filter /${opts.filter}/ matches no step` : ': every step was skipped'}; that is not a pass`,
+    );
+    return 1;
+  }
   return process.exitCode === undefined || process.exitCode === 0 ? 0 : 1;
+}
+
+/** Steps that ran to a verdict (passed or failed), not skipped. */
+function countRun(tasks: RunnerTask[]): number {
+  return tasks.reduce(
+    (n, t) =>
+      n + (t.type === 'test' ? (t.result?.state === 'pass' || t.result?.state === 'fail' ? 1 : 0) : 'tasks' in t ? countRun(t.tasks) : 0),
+    0,
+  );
 }
 
 /**
@@ -119,8 +172,8 @@ function stopOnSignals(vitest: Vitest): void {
       console.error(`\n${signal}: stopping guests and cleaning up...`);
       void (async () => {
         // vitest stops its pool first; whatever outlives that is terminated.
-        await Promise.race([vitest.close().catch(() => undefined), sleep(5000)]);
-        await terminateDescendants();
+        await Promise.race([vitest.close().catch(() => undefined), sleep(STOP_GRACE_MS)]);
+        await terminateDescendants(STOP_GRACE_MS);
         process.exit(code);
       })();
     });

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { JSON_SCHEMA_PATH, scenarioJsonSchema } from '../scenario/json-schema.js';
-import { ROOT } from './paths.js';
+import { ROOT } from './scenario-files.js';
 
 export function registerSchema(program: Command): void {
   program

@@ -1,18 +1,20 @@
 import { relative } from 'node:path';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { Step } from '../scenario/schema.js';
-import { configFromEnv } from '../run/config.js';
-import { prepareEnvironment } from '../run/environment.js';
-import { ScenarioRun } from '../run/scenario-run.js';
-import { actionOf, runStep, stepTitle } from '../run/steps.js';
-import { loadAll } from './paths.js';
+import { actionOf } from '../scenario/plan.js';
+import { prepareEnvironment } from '../engine/environment.js';
+import { failureContext } from '../engine/report.js';
+import { ScenarioRun } from '../engine/scenario-run.js';
+import { runStep, stepTitle } from '../engine/steps/index.js';
+import { addSettingOptions, exportSettings, setting } from '../settings.js';
+import { loadAll } from './scenario-files.js';
 
 interface ShellOptions {
   guest?: string;
   until?: string;
   qemu?: string;
   image?: string;
-  accel: 'auto' | 'kvm' | 'tcg';
+  accel?: string;
 }
 
 /** The steps to run before the shell opens: up to --until (a number or part of a step's name), else up to the guest's boot. */
@@ -28,15 +30,13 @@ function stepsBefore(steps: Step[], guest: string, until: string | undefined): S
 }
 
 export function registerShell(program: Command): void {
-  program
+  const command = program
     .command('shell')
     .description("boot a scenario's guests, run its steps up to a point, and open a shell in a guest")
     .argument('<scenario>', 'scenario file')
     .option('--guest <name>', 'the guest to open the shell in (default: the first one booted)')
-    .option('--until <step>', "run steps up to this one: its number (1-based) or part of its name (default: the guest's boot)")
-    .option('--qemu <path|version>', 'QEMU binary, or a Debian build by version: 5.2, 7.2, 10.0, 11.1')
-    .option('--image <name>', 'guest image')
-    .addOption(new Option('--accel <mode>').choices(['auto', 'kvm', 'tcg']).default('auto'))
+    .option('--until <step>', "run steps up to this one: its number (1-based) or part of its name (default: the guest's boot)");
+  addSettingOptions(command, ['qemu', 'image', 'accel'])
     .addHelpText(
       'after',
       `
@@ -67,36 +67,32 @@ async function shell(file: string, opts: ShellOptions): Promise<number> {
     console.error(`${relative(process.cwd(), file)}: ${steps}`);
     return 2;
   }
-  const config = {
-    ...configFromEnv(),
-    accel: opts.accel,
-    ...(opts.qemu ? { qemu: opts.qemu } : {}),
-    ...(opts.image ? { image: opts.image } : {}),
-  };
-  const env = await prepareEnvironment(config, scenario.image, (line) => console.error(line));
-  const run = await ScenarioRun.open(loaded, env, config.artifacts);
+  exportSettings({ qemu: opts.qemu, image: opts.image, accel: opts.accel });
+  const env = await prepareEnvironment(scenario.image, (line) => console.error(line));
+  const run = await ScenarioRun.open(loaded, env, setting('artifacts'));
   let failed = false;
   try {
     console.error(`${scenario.name} — QEMU ${env.qemu.version}, ${env.image.name}, ${env.accel.accel}`);
-    for (const [i, step] of steps.entries()) {
+    for (const step of run.plan.steps.slice(0, steps.length)) {
       const started = Date.now();
+      const title = `${step.index + 1}. ${stepTitle(step.source)}`;
       const skip = run.stepSkipReason(step);
       if (skip) {
-        console.error(`  ↓ ${i + 1}. ${stepTitle(step)} [${skip}]`);
+        console.error(`  ↓ ${title} [${skip}]`);
         continue;
       }
       try {
         await runStep(run, step);
-        console.error(`  ✓ ${i + 1}. ${stepTitle(step)} (${Date.now() - started} ms)`);
+        console.error(`  ✓ ${title} (${Date.now() - started} ms)`);
       } catch (e) {
         failed = true;
-        console.error(`  × ${i + 1}. ${stepTitle(step)}\n${(e as Error).message}${run.explain()}`);
+        console.error(`  × ${title}\n${(e as Error).message}${failureContext(run)}`);
         break;
       }
     }
     let target;
     try {
-      target = run.guest(guest);
+      target = run.guest(run.plan.machines[guest]!);
     } catch (e) {
       console.error((e as Error).message);
       return 1;

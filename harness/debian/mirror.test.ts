@@ -2,7 +2,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { debianMirror, hostAptUris, MIRROR_ENV, parseAptSources } from './mirror.js';
+import { SETTINGS } from '../settings.js';
+import { debianMirror, hostAptUris, parseAptSources } from './mirror.js';
+
+const MIRROR_ENV = SETTINGS.mirror.env;
 
 describe('parseAptSources (deb822 .sources)', () => {
   it('reads URIs: fields, skipping comments and other fields', () => {

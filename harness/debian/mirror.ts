@@ -1,22 +1,21 @@
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-
-/** Environment variable that overrides the Debian mirror taken from the host's apt sources. */
-export const MIRROR_ENV = 'NVDIMM_HARNESS_DEBIAN_MIRROR';
+import { EnvironmentError } from '../errors.js';
+import { SETTINGS, setting } from '../settings.js';
 
 /**
  * The Debian mirror to fetch packages from: the override if set, else the first Debian archive URI in the
  * host's apt configuration. Never a hard-coded host: the machine may only reach its own configured mirror.
  */
 export function debianMirror(aptEtc = '/etc/apt'): string {
-  const override = process.env[MIRROR_ENV];
-  if (override) return override.replace(/\/+$/, '');
+  const override = setting('mirror');
+  if (override) return override;
   const uris = hostAptUris(aptEtc);
   const debian = uris.find((u) => /\/debian\/?$/.test(u));
   if (!debian) {
-    throw new Error(
+    throw new EnvironmentError(
       `no Debian archive found in ${aptEtc}/sources.list or ${aptEtc}/sources.list.d/ ` +
-        `(saw: ${uris.join(', ') || 'nothing'}). Set ${MIRROR_ENV}=http://your-mirror/debian`,
+        `(saw: ${uris.join(', ') || 'nothing'}). Set ${SETTINGS.mirror.env}=http://your-mirror/debian`,
     );
   }
   return debian.replace(/\/+$/, '');

@@ -4,16 +4,6 @@ import type { Readable } from 'node:stream';
 /** Serial console lines that mean the guest is lost: waiting on for SSH would only delay the failure. */
 const FATAL = [/Kernel panic - not syncing/, /^NVH-FAIL /, /Attempted to kill init/];
 
-export class GuestFailure extends Error {
-  constructor(
-    message: string,
-    readonly excerpt: string,
-  ) {
-    super(`${message}\n--- serial console ---\n${excerpt}`);
-    this.name = 'GuestFailure';
-  }
-}
-
 /**
  * The guest's serial console: every line goes to the log file and is matched against the waiters, so that
  * a boot marker or a panic is seen the moment it is printed.

@@ -2,23 +2,22 @@ import { createServer } from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { GuestSpec } from '../scenario/schema.js';
+import { GuestDownError, HarnessError, QemuRefusedError, type QemuExit } from '../errors.js';
+import type { PlannedMachine } from '../scenario/plan.js';
+import type { Accel } from '../settings.js';
 import type { QemuBinary } from '../qemu/binary.js';
-import { qemuArgv, type Accel } from '../qemu/argv.js';
-import { QemuProcess, type QemuExit } from '../qemu/process.js';
+import { qemuArgv } from '../qemu/argv.js';
+import { QemuProcess } from '../qemu/process.js';
 import { Qmp } from '../qemu/qmp.js';
-import { GuestFailure, SerialConsole } from './console.js';
+import { SerialConsole } from './console.js';
 import { SshSession, type ExecResult, type KeyPair } from './ssh.js';
 
 export interface GuestOptions {
-  name: string;
-  spec: GuestSpec;
+  machine: PlannedMachine;
   qemu: QemuBinary;
   kernel: string;
   initramfs: string;
   accel: Accel;
-  files: Record<string, string>;
-  fileSizes: Record<string, number>;
   /** Private run directory: sockets and logs go here. */
   dir: string;
   keys: KeyPair;
@@ -29,22 +28,14 @@ export interface GuestOptions {
   outliveHarness?: boolean;
 }
 
-/** QEMU refused to start, or exited before the guest was up: its own words and exit status. */
-export class QemuExitedError extends Error {
-  constructor(
-    readonly exit: QemuExit,
-    readonly commandLine: string,
-    serial: string,
-  ) {
-    super(
-      `QEMU exited with ${exit.signal ? `signal ${exit.signal}` : `status ${exit.code}`} before the guest was up:\n` +
-        `${exit.stderr || '(nothing on stderr)'}\n--- serial console ---\n${serial}`,
-    );
-    this.name = 'QemuExitedError';
-  }
-}
-
 const PORT_TAKEN = /Could not set up host forwarding rule/;
+/** Tries at a free forwarding port before giving up: another process may take the port between our check and QEMU's bind. */
+const PORT_ATTEMPTS = 5;
+/** How long `stop` waits for QMP `quit` to be answered, and then for QEMU to exit, before signals. */
+const QUIT_REPLY_MS = 2000;
+const QUIT_EXIT_MS = 3000;
+
+export type Outcome = { reached: true } | { exit: QemuExit } | { fatal: string } | { timeout: true };
 
 /** One running guest: its QEMU process, serial console, QMP and SSH. */
 export class Guest {
@@ -61,7 +52,7 @@ export class Guest {
     readonly process: QemuProcess,
     readonly sshPort: number,
   ) {
-    this.console = new SerialConsole(process.stdout, join(opts.dir, `${opts.name}.serial.log`));
+    this.console = new SerialConsole(process.stdout, join(opts.dir, `${opts.machine.name}.serial.log`));
   }
 
   get commandLine(): string {
@@ -71,22 +62,17 @@ export class Guest {
   /** Starts QEMU only; `ready()` waits for the guest. A start-up refusal surfaces from either. */
   static async launch(opts: GuestOptions): Promise<Guest> {
     const port = await freePort();
-    const argv = qemuArgv(
-      {
-        guest: opts.spec,
-        files: opts.files,
-        kernel: opts.kernel,
-        initramfs: opts.initramfs,
-        append: [`nvh.authkey=${opts.keys.publicBlob}`, ...(opts.append ?? [])],
-        accel: opts.accel,
-        qmpSocket: join(opts.dir, `${opts.name}.qmp`),
-        sshPort: port,
-        firmware: opts.qemu.firmware,
-      },
-      opts.fileSizes,
-    );
+    const argv = qemuArgv(opts.machine, {
+      kernel: opts.kernel,
+      initramfs: opts.initramfs,
+      append: [`nvh.authkey=${opts.keys.publicBlob}`, ...(opts.append ?? [])],
+      accel: opts.accel,
+      qmpSocket: join(opts.dir, `${opts.machine.name}.qmp`),
+      sshPort: port,
+      firmware: opts.qemu.firmware,
+    });
     const guest = new Guest(opts, new QemuProcess(opts.qemu, argv, opts.outliveHarness), port);
-    await writeFile(join(opts.dir, `${opts.name}.cmdline`), `${guest.commandLine}\n`, { mode: 0o600 });
+    await writeFile(join(opts.dir, `${opts.machine.name}.cmdline`), `${guest.commandLine}\n`, { mode: 0o600 });
     return guest;
   }
 
@@ -103,7 +89,7 @@ export class Guest {
         return guest;
       } catch (e) {
         await guest.stop();
-        if (e instanceof QemuExitedError && PORT_TAKEN.test(e.exit.stderr) && attempt < 5) continue;
+        if (e instanceof QemuRefusedError && PORT_TAKEN.test(e.exit.stderr) && attempt < PORT_ATTEMPTS) continue;
         throw e;
       }
     }
@@ -115,33 +101,21 @@ export class Guest {
    */
   async ready(from = 0): Promise<void> {
     const started = Date.now();
-    const deadline = sleep(this.opts.bootTimeoutMs, 'timeout' as const, { ref: false });
-    const outcome = await Promise.race([
-      this.console.waitFor(/^NVH-READY/, from).then(() => 'ready' as const),
-      this.process.exited.then((exit) => ({ exit })),
-      this.console.fatal(from).then((line) => ({ fatal: line })),
-      deadline,
-    ]);
-    if (outcome === 'timeout') {
-      throw new GuestFailure(
-        `guest ${this.opts.name} did not bring up sshd within ${this.opts.bootTimeoutMs / 1000} s`,
-        this.console.excerpt(),
-      );
-    }
-    if (typeof outcome === 'object' && 'exit' in outcome) {
-      throw new QemuExitedError(outcome.exit, this.commandLine, this.console.excerpt());
-    }
-    if (typeof outcome === 'object' && 'fatal' in outcome) {
-      throw new GuestFailure(
-        `guest ${this.opts.name} failed during boot: ${outcome.fatal}`,
+    const outcome = await this.watch(/^NVH-READY/, from, this.opts.bootTimeoutMs);
+    const name = this.opts.machine.name;
+    if ('timeout' in outcome)
+      throw new GuestDownError(`guest ${name} did not bring up sshd within ${this.opts.bootTimeoutMs / 1000} s`, this.console.excerpt());
+    if ('exit' in outcome) throw new QemuRefusedError(outcome.exit, this.commandLine, this.console.excerpt());
+    if ('fatal' in outcome)
+      throw new GuestDownError(
+        `guest ${name} failed during boot: ${outcome.fatal}`,
         this.console.excerpt(new RegExp(escape(outcome.fatal))),
       );
-    }
     // Each boot makes a new host key: the one printed by this boot is the one to accept.
     const [, hostKey] = await this.console.waitFor(/^NVH-HOSTKEY ssh-ed25519 (\S+)/, from);
     this.hostKey = hostKey!;
     this.ssh = await SshSession.connect(this.sshPort, this.opts.keys, hostKey!, this.opts.bootTimeoutMs);
-    this.qmp ??= await Qmp.connect(join(this.opts.dir, `${this.opts.name}.qmp`));
+    this.qmp ??= await Qmp.connect(join(this.opts.dir, `${this.opts.machine.name}.qmp`));
     this.bootMs = Date.now() - started;
   }
 
@@ -157,18 +131,23 @@ export class Guest {
   }
 
   /** Waits for QEMU to exit on its own (a refused configuration), or for the guest to come up instead. */
-  async outcome(timeoutMs: number): Promise<{ exit: QemuExit } | { booted: true } | { fatal: string } | { timeout: true }> {
+  outcome(timeoutMs: number): Promise<Outcome> {
+    return this.watch(/^NVH-INIT/, 0, timeoutMs);
+  }
+
+  /** The first of: the console marker, QEMU exiting, a fatal console line, the deadline. */
+  private watch(marker: RegExp, from: number, timeoutMs: number): Promise<Outcome> {
     return Promise.race([
+      this.console.waitFor(marker, from).then(() => ({ reached: true as const })),
       this.process.exited.then((exit) => ({ exit })),
-      this.console.waitFor(/^NVH-INIT/).then(() => ({ booted: true as const })),
-      this.console.fatal().then((fatal) => ({ fatal })),
+      this.console.fatal(from).then((fatal) => ({ fatal })),
       sleep(timeoutMs, { timeout: true as const }, { ref: false }),
     ]);
   }
 
-  exec(command: string, stdin?: Buffer): Promise<ExecResult> {
-    if (!this.ssh) throw new Error(`guest ${this.opts.name} is not booted`);
-    return this.ssh.exec(command, stdin);
+  exec(command: string, stdin?: Buffer, timeoutMs?: number): Promise<ExecResult> {
+    if (!this.ssh) throw new HarnessError('GUEST_DOWN', `guest ${this.opts.machine.name} is not booted`);
+    return this.ssh.exec(command, stdin, timeoutMs);
   }
 
   /** Lets go of a guest that is to keep running: the harness's connections close, QEMU stays. */
@@ -181,13 +160,14 @@ export class Guest {
   /** Stops QEMU (QMP quit if connected, else SIGTERM, then SIGKILL) and keeps its QMP transcript. */
   async stop(): Promise<QemuExit> {
     this.ssh?.close();
-    if (this.qmp && !this.process.hasExited) {
-      await Promise.race([this.qmp.execute('quit').catch(() => undefined), sleep(2000, undefined, { ref: false })]);
+    if (this.qmp && !this.process.exitStatus) {
+      await Promise.race([this.qmp.execute('quit').catch(() => undefined), sleep(QUIT_REPLY_MS, undefined, { ref: false })]);
     }
-    const exit = this.qmp ? await Promise.race([this.process.exited, sleep(3000, undefined, { ref: false })]) : undefined;
+    const exit = this.qmp ? await Promise.race([this.process.exited, sleep(QUIT_EXIT_MS, undefined, { ref: false })]) : undefined;
     const final = exit ?? (await this.process.kill());
     this.qmp?.close();
-    if (this.qmp) await writeFile(join(this.opts.dir, `${this.opts.name}.qmp.log`), `${this.qmp.transcript.join('\n')}\n`, { mode: 0o600 });
+    if (this.qmp)
+      await writeFile(join(this.opts.dir, `${this.opts.machine.name}.qmp.log`), `${this.qmp.transcript.join('\n')}\n`, { mode: 0o600 });
     await this.console.close();
     return final;
   }

@@ -37,6 +37,7 @@ export const NDCTL_LIST = 'ndctl list --dimms --regions --namespaces';
 
 type Json = Record<string, unknown>;
 
+/** `ndctl list --dimms --regions --namespaces` as JSON, in one shape whatever ndctl printed: an object, an array, or nothing. */
 export function parseNdctlList(stdout: string): NdctlTopology {
   const text = stdout.trim();
   // ndctl prints nothing at all when there is nothing to list.

@@ -1,5 +1,7 @@
 import ssh2 from 'ssh2';
 
+import { GuestCommandError } from '../errors.js';
+
 const { Client, utils } = ssh2;
 
 export interface KeyPair {
@@ -50,21 +52,35 @@ export class SshSession {
     });
   }
 
-  exec(command: string, stdin?: Buffer): Promise<ExecResult> {
+  /** Runs a command; one that has not finished after `timeoutMs` is abandoned with what it printed so far. */
+  exec(command: string, stdin?: Buffer, timeoutMs?: number): Promise<ExecResult> {
     return new Promise((resolve, reject) => {
       this.client.exec(command, (err, stream) => {
         if (err) return reject(err);
         const out: Buffer[] = [];
         const errOut: Buffer[] = [];
+        const text = (b: Buffer[]) => Buffer.concat(b).toString('utf8');
+        const timer =
+          timeoutMs === undefined
+            ? undefined
+            : setTimeout(() => {
+                stream.close();
+                reject(
+                  new GuestCommandError({
+                    why: `\`${command}\` did not finish within ${timeoutMs / 1000} s (the step's timeout)`,
+                    evidence: [
+                      ['stdout so far', text(out)],
+                      ['stderr so far', text(errOut)],
+                    ],
+                  }),
+                );
+              }, timeoutMs);
         stream.on('data', (d: Buffer) => out.push(d));
         stream.stderr.on('data', (d: Buffer) => errOut.push(d));
-        stream.on('close', (code: number | null, signal?: string) =>
-          resolve({
-            code: code ?? (signal ? 128 : 255),
-            stdout: Buffer.concat(out).toString('utf8'),
-            stderr: Buffer.concat(errOut).toString('utf8'),
-          }),
-        );
+        stream.on('close', (code: number | null, signal?: string) => {
+          clearTimeout(timer);
+          resolve({ code: code ?? (signal ? 128 : 255), stdout: text(out), stderr: text(errOut) });
+        });
         stream.end(stdin);
       });
     });

@@ -1,19 +1,25 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { AptRoot, dynamicLoader, libraryPath, unpackDebs } from '../debian/apt.js';
 import { debianMirror } from '../debian/mirror.js';
-import { cacheDir } from '../cache.js';
+import { cacheDir, publish } from '../cache.js';
+import { EnvironmentError } from '../errors.js';
 import { cpioArchive, type CpioEntry } from './cpio.js';
 import { vmlinuxFromBzImage } from './kernel.js';
 import { resolveModules } from './modules.js';
+import { DEFAULT_IMAGE, IMAGES_DIR, loadRecipe, type Recipe } from './recipe.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-export const IMAGES_DIR = resolve(here, '../../images');
-export const DEFAULT_IMAGE = 'debian-bookworm';
+/**
+ * Part of every image's cache key: raise it when a change to the builder (here, debian/, cpio.ts,
+ * kernel.ts, modules.ts) changes what it makes, so that images built before are not served.
+ */
+const BUILDER_VERSION = 2;
+
+/** An image's cache folder: `NAME-KEY`, KEY being 16 hex digits. */
+const IMAGE_DIR = (name: string) => new RegExp(`^${name.replace(/\./g, '\\.')}-[0-9a-f]{16}$`);
 
 /** A built guest: an uncompressed kernel booted through PVH, and an uncompressed initramfs. */
 export interface GuestImage {
@@ -26,14 +32,6 @@ export interface GuestImage {
   packages: Record<string, string>;
 }
 
-interface Recipe {
-  suite: string;
-  kernel: string;
-  packages: string[];
-  binaries: string[];
-  modules: string[];
-}
-
 export interface BuildOptions {
   /** Called with progress lines; the build is silent otherwise. */
   log?: (line: string) => void;
@@ -41,31 +39,26 @@ export interface BuildOptions {
 
 /** The image from the cache, building it first if its inputs changed or it was never built. */
 export async function guestImage(name = DEFAULT_IMAGE, opts: BuildOptions = {}): Promise<GuestImage & { cached: boolean }> {
-  const recipePath = join(IMAGES_DIR, `${name}.json`);
-  if (!existsSync(recipePath)) {
-    const known = (await readdir(IMAGES_DIR)).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
-    throw new Error(`unknown guest image "${name}": there is no images/${name}.json (known: ${known.join(', ')})`);
-  }
-  const key = await inputsKey(recipePath);
-  const dir = join(cacheDir(), 'images', `${name}-${key}`);
+  const { text, recipe } = loadRecipe(name);
+  const key = createHash('sha256')
+    .update(JSON.stringify([BUILDER_VERSION, text, await readFile(join(IMAGES_DIR, 'init'), 'utf8')]))
+    .digest('hex')
+    .slice(0, 16);
+  const dir = cacheDir('images', `${name}-${key}`);
   const manifest = join(dir, 'manifest.json');
   if (existsSync(manifest)) return { ...located(JSON.parse(await readFile(manifest, 'utf8')) as GuestImage, dir), cached: true };
 
-  const recipe = JSON.parse(await readFile(recipePath, 'utf8')) as Recipe;
   await mkdir(dirname(dir), { recursive: true });
   const work = await mkdtemp(join(dirname(dir), `.build-${name}-`));
   try {
     const image = await build(name, recipe, work, opts.log ?? (() => {}));
     const out = join(work, 'out');
     await writeFile(join(out, 'manifest.json'), JSON.stringify(image, null, 2));
-    // Another run may have built the same key meanwhile: theirs is as good as ours.
-    await rename(out, dir).catch((e: NodeJS.ErrnoException) => {
-      if (e.code !== 'ENOTEMPTY' && e.code !== 'EEXIST') throw e;
-    });
-    // Builds of this image from older recipes or builder code are of no further use: ~75 MB each.
+    await publish(out, dir);
+    // Builds of this image from older recipes or builder code are of no further use: ~75 MB each. Only
+    // this image's exact key format: "debian-sid-..." is not a build of "debian-sid-x".
     for (const old of await readdir(dirname(dir))) {
-      if (old.startsWith(`${name}-`) && join(dirname(dir), old) !== dir)
-        await rm(join(dirname(dir), old), { recursive: true, force: true });
+      if (IMAGE_DIR(name).test(old) && join(dirname(dir), old) !== dir) await rm(join(dirname(dir), old), { recursive: true, force: true });
     }
     return { ...located(image, dir), cached: false };
   } finally {
@@ -78,20 +71,16 @@ function located(image: Omit<GuestImage, 'dir'>, dir: string): GuestImage {
   return { ...image, dir, vmlinux: join(dir, 'vmlinux'), initramfs: join(dir, 'initramfs.cpio') };
 }
 
-/** Hash of everything the image is made from: the recipe, the guest init and this builder's code. */
-async function inputsKey(recipePath: string): Promise<string> {
-  const hash = createHash('sha256');
-  for (const f of [recipePath, join(IMAGES_DIR, 'init'), ...(await sources(here)), ...(await sources(join(here, '../debian')))]) {
-    hash.update(f.slice(f.lastIndexOf('/'))).update(await readFile(f));
-  }
-  return hash.digest('hex').slice(0, 16);
-}
-
-async function sources(dir: string): Promise<string[]> {
-  return (await readdir(dir))
-    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
-    .sort()
-    .map((f) => join(dir, f));
+/** The built images in the cache and their sizes in MB, for `doctor`. */
+export function cachedImages(): { name: string; megabytes: number }[] {
+  const root = cacheDir('images');
+  if (!existsSync(root)) return [];
+  return readdirSync(root)
+    .filter((d) => !d.startsWith('.'))
+    .map((d) => ({
+      name: d,
+      megabytes: Math.round(readdirSync(join(root, d)).reduce((n, f) => n + statSync(join(root, d, f)).size, 0) / 2 ** 20),
+    }));
 }
 
 async function build(name: string, recipe: Recipe, work: string, log: (line: string) => void): Promise<Omit<GuestImage, 'dir'>> {
@@ -100,7 +89,7 @@ async function build(name: string, recipe: Recipe, work: string, log: (line: str
   const apt = new AptRoot(join(work, 'apt'), recipe.suite, mirror);
   await apt.update();
   const kernelPackage = (await apt.dependencies(recipe.kernel)).find((d) => d.startsWith('linux-image-'));
-  if (!kernelPackage) throw new Error(`${recipe.kernel} in ${recipe.suite} depends on no linux-image-* package`);
+  if (!kernelPackage) throw new EnvironmentError(`${recipe.kernel} in ${recipe.suite} depends on no linux-image-* package`);
   // Newer suites split the kernel (linux-binary-*) and its modules (linux-modules-*) out of linux-image-*.
   const parts = (await apt.dependencies(kernelPackage)).filter((d) => /^linux-(binary|modules)-/.test(d));
   const kernelDebs = await apt.downloadOnly([kernelPackage, ...parts], join(work, 'kernel-debs'));

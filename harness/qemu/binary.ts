@@ -1,10 +1,12 @@
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { AptRoot, dynamicLoader, libraryPath, unpackDebs } from '../debian/apt.js';
 import { debianMirror } from '../debian/mirror.js';
-import { cacheDir } from '../cache.js';
+import { cacheDir, publish } from '../cache.js';
+import { EnvironmentError } from '../errors.js';
+import { buildFor, DEFAULT_BUILD } from './versions.js';
 
 /** A runnable QEMU: how to start it, and what it says its version is. */
 export interface QemuBinary {
@@ -21,44 +23,29 @@ export interface QemuBinary {
   origin: string;
 }
 
-export const DEFAULT_SUITE = 'bookworm';
-
-/** Debian suites whose qemu-system-x86 runs here when provisioned, and the QEMU version each ships. */
-export const SUITES = [
-  { suite: 'bullseye', version: '5.2' },
-  { suite: 'bookworm', version: '7.2' },
-  { suite: 'trixie', version: '10.0' },
-  { suite: 'sid', version: '11.1' },
-] as const;
-
-/** A Debian suite named by itself or by the QEMU version it ships ("5.2", "10.0"). */
-export function suiteFor(name: string): string | undefined {
-  return SUITES.find((s) => s.suite === name || s.version === name)?.suite;
-}
-
 /**
  * The QEMU to use: `choice` as a path, or as a Debian suite or version to provision ("trixie", "10.0");
  * without one, `qemu-system-x86_64` on PATH, else bookworm's build provisioned into the cache (fetched
  * without root on first use).
  */
 export async function findQemu(choice?: string, log: (line: string) => void = () => {}): Promise<QemuBinary> {
-  const suite = choice && !choice.includes('/') ? suiteFor(choice) : undefined;
-  if (suite) return provisionedQemu(suite, log);
+  const build = choice && !choice.includes('/') ? buildFor(choice) : undefined;
+  if (build) return provisionedQemu(build.suite, log);
   if (choice) return hostQemu(choice);
   const onPath = whichSync('qemu-system-x86_64');
   if (onPath) return hostQemu(onPath);
-  return provisionedQemu(DEFAULT_SUITE, log);
+  return provisionedQemu(DEFAULT_BUILD.suite, log);
 }
 
 async function hostQemu(path: string): Promise<QemuBinary> {
-  if (!existsSync(path)) throw new Error(`QEMU binary ${path} does not exist`);
+  if (!existsSync(path)) throw new EnvironmentError(`QEMU binary ${path} does not exist`);
   return { command: path, prefix: [], env: {}, firmware: [], version: await readVersion(path, [], {}), origin: path };
 }
 
-export async function readVersion(command: string, prefix: string[], env: Record<string, string>): Promise<string> {
+async function readVersion(command: string, prefix: string[], env: Record<string, string>): Promise<string> {
   const { stdout } = await execa(command, [...prefix, '--version'], { env });
   const m = /QEMU emulator version (\d+)\.(\d+)(?:\.(\d+))?/.exec(stdout);
-  if (!m) throw new Error(`cannot read a version from \`${command} --version\`: ${stdout.split('\n')[0]}`);
+  if (!m) throw new EnvironmentError(`cannot read a version from \`${command} --version\`: ${stdout.split('\n')[0]}`);
   return `${m[1]}.${m[2]}.${m[3] ?? 0}`;
 }
 
@@ -74,11 +61,22 @@ function whichSync(name: string): string | undefined {
  * run through that suite's own dynamic loader, so it needs nothing from the host but the kernel.
  */
 export async function provisionedQemu(suite: string, log: (line: string) => void = () => {}): Promise<QemuBinary> {
-  const root = join(cacheDir(), 'qemu', suite);
+  const root = provisionedRoot(suite);
   const manifest = join(root, 'manifest.json');
   if (!existsSync(manifest)) await provision(suite, root, log);
   const { version } = JSON.parse(await readFile(manifest, 'utf8')) as { version: string };
   return { ...layout(root), version, origin: `Debian ${suite} (${root})` };
+}
+
+/** A suite's provisioned QEMU version, if it is in the cache. */
+export function provisionedVersion(suite: string): string | undefined {
+  const manifest = cacheDir('qemu', suite, 'manifest.json');
+  return existsSync(manifest) ? (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version : undefined;
+}
+
+/** Where a suite's build is, or would be, provisioned. */
+export function provisionedRoot(suite: string): string {
+  return cacheDir('qemu', suite);
 }
 
 function layout(root: string): Omit<QemuBinary, 'version' | 'origin'> {
@@ -105,9 +103,7 @@ async function provision(suite: string, root: string, log: (line: string) => voi
     const version = await readVersion(l.command, l.prefix, l.env);
     await writeFile(join(work, 'manifest.json'), JSON.stringify({ suite, version, mirror }, null, 2));
     await rm(join(work, 'apt'), { recursive: true, force: true });
-    await rename(work, root).catch((e: NodeJS.ErrnoException) => {
-      if (e.code !== 'ENOTEMPTY' && e.code !== 'EEXIST') throw e;
-    });
+    await publish(work, root);
     log(`qemu: Debian ${suite} QEMU ${version} ready in ${root}`);
   } finally {
     await rm(work, { recursive: true, force: true });

@@ -1,47 +1,31 @@
-import semver from 'semver';
-import { backendObject, nvdimmDevice } from './argv.js';
+import type { PlannedDevice } from '../scenario/plan.js';
+import { backendQmp, nvdimmQmp } from '../devices/nvdimm.js';
+import { HarnessError } from '../errors.js';
 import type { Qmp } from './qmp.js';
-
-export interface HotplugSpec {
-  id: string;
-  path: string;
-  size: number;
-  share: boolean;
-  labelSize: number | undefined;
-}
+import { has } from './versions.js';
 
 /**
- * Hot-plugs an NVDIMM the two ways the QEMU document describes: QMP `object-add` + `device_add`, or the
+ * Hot-plugs a device the two ways the QEMU document describes: QMP `object-add` + `device_add`, or the
  * human monitor's `object_add` + `device_add` lines. Throws QEMU's own words when it refuses.
  */
-export async function hotplugNvdimm(qmp: Qmp, qemuVersion: string, spec: HotplugSpec, via: 'qmp' | 'hmp'): Promise<void> {
+export async function hotplug(qmp: Qmp, qemuVersion: string, device: PlannedDevice, via: 'qmp' | 'hmp'): Promise<void> {
   if (via === 'hmp') {
-    await hmpOrThrow(qmp, `object_add ${backendObject(spec.id, spec.path, spec.size, spec.share)}`);
-    await hmpOrThrow(qmp, `device_add ${nvdimmDevice(spec.id, spec.labelSize)}`);
+    await hmpOrThrow(qmp, `object_add ${device.object}`);
+    await hmpOrThrow(qmp, `device_add ${device.device}`);
     return;
   }
-  const props = { 'mem-path': spec.path, size: spec.size, share: spec.share };
-  // QEMU 6.0 made object-add's properties top-level arguments; before, they went in "props".
-  const objectArgs = semver.gte(qemuVersion, '6.0.0')
-    ? { 'qom-type': 'memory-backend-file', id: `mem-${spec.id}`, ...props }
-    : { 'qom-type': 'memory-backend-file', id: `mem-${spec.id}`, props };
-  await qmp.execute('object-add', objectArgs);
-  await qmp.execute('device_add', {
-    driver: 'nvdimm',
-    id: spec.id,
-    memdev: `mem-${spec.id}`,
-    ...(spec.labelSize === undefined ? {} : { 'label-size': spec.labelSize }),
-  });
+  const { 'qom-type': type, id, ...props } = backendQmp(device.backend);
+  await qmp.execute('object-add', has(qemuVersion, 'objectAddFlat') ? { 'qom-type': type, id, ...props } : { 'qom-type': type, id, props });
+  await qmp.execute('device_add', nvdimmQmp(device));
 }
 
 /** The human monitor answers errors as text rather than as a QMP error. */
-export class HmpError extends Error {
+export class HmpError extends HarnessError {
   constructor(
     readonly commandLine: string,
     readonly reply: string,
   ) {
-    super(`HMP ${commandLine.split(' ')[0]} failed: ${reply.trim()}`);
-    this.name = 'HmpError';
+    super('QEMU_REFUSED', `HMP ${commandLine.split(' ')[0]} failed: ${reply.trim()}`);
   }
 }
 

@@ -2,13 +2,9 @@ import { existsSync } from 'node:fs';
 import { execa, type ResultPromise } from 'execa';
 import type { Readable } from 'node:stream';
 import type { QemuBinary } from './binary.js';
-import { shellCommand } from './argv.js';
+import type { QemuExit } from '../errors.js';
 
-export interface QemuExit {
-  code: number | undefined;
-  signal: string | undefined;
-  stderr: string;
-}
+export type { QemuExit };
 
 /**
  * util-linux's setpriv makes the kernel kill QEMU when the process that started it dies, however it dies
@@ -61,7 +57,8 @@ export class QemuProcess {
     return this.stderrText.trim();
   }
 
-  get hasExited(): QemuExit | undefined {
+  /** How QEMU exited, once it has. */
+  get exitStatus(): QemuExit | undefined {
     return this.exit;
   }
 
@@ -70,4 +67,10 @@ export class QemuProcess {
     if (!this.exit) this.child.kill('SIGTERM');
     return this.exited;
   }
+}
+
+/** The command line as a user would paste it into a shell, for failure reports. */
+export function shellCommand(command: string, args: string[], env: Record<string, string> = {}): string {
+  const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  return [...Object.entries(env).map(([k, v]) => `${k}=${quote(v)}`), quote(command), ...args.map(quote)].join(' ');
 }

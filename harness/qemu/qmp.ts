@@ -1,14 +1,14 @@
 import { createConnection, type Socket } from 'node:net';
+import { HarnessError } from '../errors.js';
 
 /** An error QEMU returned to a QMP command, worded as QEMU worded it. */
-export class QmpError extends Error {
+export class QmpError extends HarnessError {
   constructor(
     readonly command: string,
     readonly errorClass: string,
     readonly desc: string,
   ) {
-    super(`QMP ${command} failed: ${desc} (${errorClass})`);
-    this.name = 'QmpError';
+    super('QEMU_REFUSED', `QMP ${command} failed: ${desc} (${errorClass})`);
   }
 }
 

@@ -239,3 +239,42 @@ describe('loadScenarioFile', () => {
     );
   });
 });
+
+describe('hostile input is refused in bounded time and memory, with a position', () => {
+  const refusal = (text: string): ScenarioIssue[] => {
+    try {
+      parseScenario(text, 'h.yaml');
+    } catch (e) {
+      expect(e).toBeInstanceOf(ScenarioError);
+      return (e as ScenarioError).issues;
+    }
+    throw new Error('the scenario was accepted');
+  };
+
+  it('nesting 100,000 deep', () => {
+    const [issue] = refusal(`name: deep\nguests: ${'['.repeat(100_000)}${']'.repeat(100_000)}\nsteps: [{ boot: a }]\n`);
+    expect(issue!.message).toMatch(/nested too deeply|YAML/);
+  });
+
+  it('an alias bomb ("billion laughs")', () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 9; i++) {
+      const p = String.fromCharCode(96 + i);
+      const n = String.fromCharCode(97 + i);
+      levels.push(`${n}: &${n} [*${p}, *${p}, *${p}, *${p}, *${p}, *${p}, *${p}, *${p}, *${p}, *${p}]`);
+    }
+    const [issue] = refusal(`${levels.join('\n')}\nname: bomb\nguests: {}\nsteps: [{ boot: a }]\n`);
+    expect(issue).toMatchObject({ line: 1, column: 1, message: 'YAML: more than 100 alias expansions' });
+  });
+
+  it('a file over 256 KiB, unread', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nvdimm-harness-hostile-'));
+    try {
+      const file = join(dir, 'big.yaml');
+      writeFileSync(file, `name: big\n# ${'x'.repeat(300 * 1024)}\n`);
+      expect(() => loadScenarioFile(file)).toThrow(/more than the 256 KiB a scenario may have/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

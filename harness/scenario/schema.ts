@@ -1,6 +1,7 @@
 import { isAbsolute, normalize, sep } from 'node:path';
 import { z } from 'zod';
 import semver from 'semver';
+import { imageNames } from '../images/recipe.js';
 import { parseSize } from './units.js';
 
 /**
@@ -10,6 +11,30 @@ import { parseSize } from './units.js';
  */
 
 const MAX_SIZE = 16 * 2 ** 40;
+/** Generous for real scenarios, small enough that a mistake cannot start a thousand QEMUs. */
+const MAX_GUESTS = 16;
+const MAX_NVDIMMS = 32;
+const MAX_STEPS = 500;
+/** Guest RAM beyond this is a typo on a test host. */
+const MAX_RAM = 64 * 2 ** 30;
+
+/** A regular expression, compiled when the file is loaded so that a bad one is found before anything boots. */
+const regex = z.string().refine(
+  (r) => {
+    try {
+      new RegExp(r);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'expected a valid regular expression' },
+);
+
+/** A guest image: a recipe in images/. */
+const imageName = z.string().refine((name) => imageNames().includes(name), {
+  error: (iss) => `no guest image "${String(iss.input)}"; images are ${imageNames().join(', ')}`,
+});
 
 export const size = z
   .union([z.string(), z.number()])
@@ -25,12 +50,10 @@ export const size = z
   .meta({ description: 'bytes, or a number with a unit: 128K, 512M, 1G; sums and differences: "1G - 128K"' });
 
 /** An identifier that is safe inside QEMU's comma-separated option syntax and in file names. */
-export const ident = z
-  .string()
-  .regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'expected a name of letters, digits, "_" and "-", starting with a letter');
+const ident = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'expected a name of letters, digits, "_" and "-", starting with a letter');
 
 // semver reads a typo like ">=x" as "*" (any version): only an explicit "*" or "x" may mean that.
-export const versionRange = z.string().refine(
+const versionRange = z.string().refine(
   (r) => {
     const range = semver.validRange(r);
     return range !== null && (range !== '*' || /^\s*[*xX]\s*$/.test(r));
@@ -46,20 +69,26 @@ const onOff = z
 const when = z
   .strictObject({
     qemu: versionRange.optional().meta({ description: 'QEMU versions this step or expectation applies to' }),
-    image: z.string().optional().meta({ description: 'guest image this step applies to' }),
+    image: imageName.optional().meta({ description: 'guest image this step applies to' }),
   })
   .meta({ description: 'the step runs only where every condition holds; elsewhere it is reported as skipped' });
 
 const backend = z.strictObject({
   file: ident.meta({ description: 'a key of `files`' }),
-  size: size.optional().meta({ description: "memory-backend-file's size=; defaults to the file's size" }),
+  size: size
+    .refine((b) => b > 0, { message: 'a backend of 0 bytes: give a size, or leave it out for the whole file' })
+    .optional()
+    .meta({ description: "memory-backend-file's size=; defaults to the file's size" }),
   share: onOff.default(true).meta({ description: 'share=on: guest writes reach the file (and other guests)' }),
 });
 
 const nvdimm = z.strictObject({
   id: ident,
   backend,
-  'label-size': size.optional().meta({ description: 'label area at the end of the backend; at least 128K' }),
+  'label-size': size
+    .refine((b) => b > 0, { message: 'a label area of 0 bytes: leave `label-size` out for none' })
+    .optional()
+    .meta({ description: 'label area at the end of the backend; QEMU wants at least 128K' }),
 });
 
 const guest = z.strictObject({
@@ -69,18 +98,24 @@ const guest = z.strictObject({
       nvdimm: z.boolean().default(true).meta({ description: 'the -machine nvdimm=on option' }),
     })
     .default({ type: 'pc', nvdimm: true }),
-  memory: z.strictObject({
-    ram: size
-      .refine((b) => b % 2 ** 20 === 0 && b >= 64 * 2 ** 20, { message: 'expected a whole number of MiB, at least 64M' })
-      .default(512 * 2 ** 20),
-    slots: z.int().min(0).max(256).optional().meta({ description: '-m slots=; omit to leave it out' }),
-    maxmem: size.optional().meta({ description: '-m maxmem=; omit to leave it out' }),
-  }),
-  nvdimms: z.array(nvdimm).default([]),
+  memory: z
+    .strictObject({
+      ram: size
+        .refine((b) => b % 2 ** 20 === 0 && b >= 64 * 2 ** 20, { message: 'expected a whole number of MiB, at least 64M' })
+        .refine((b) => b <= MAX_RAM, { message: `more than ${MAX_RAM / 2 ** 30}G of guest RAM` })
+        .default(512 * 2 ** 20),
+      slots: z.int().min(1).max(256).optional().meta({ description: '-m slots=; omit to leave it out' }),
+      maxmem: size.optional().meta({ description: '-m maxmem=; omit to leave it out' }),
+    })
+    .refine((m) => m.maxmem === undefined || m.maxmem >= m.ram, { message: '`maxmem` is below `ram`', path: ['maxmem'] }),
+  nvdimms: z.array(nvdimm).max(MAX_NVDIMMS).default([]),
 });
 
 const file = z.strictObject({
-  size: size.optional().meta({ description: 'made as a sparse file of this size in a private temporary directory' }),
+  size: size
+    .refine((b) => b > 0, { message: 'a file of 0 bytes backs nothing' })
+    .optional()
+    .meta({ description: 'made as a sparse file of this size in a private temporary directory' }),
   path: z
     .string()
     .refine((p) => p !== '' && !isAbsolute(p) && normalize(p).split(sep)[0] !== '..' && normalize(p) !== '.', {
@@ -107,7 +142,7 @@ const regionExpect = z.strictObject({ size: size.optional(), type: z.enum(['pmem
  * `{ qemu: range, message: regex }` where the first entry whose range holds for the QEMU in use applies.
  */
 const versionedMessage = z
-  .union([z.string(), z.array(z.strictObject({ qemu: versionRange, message: z.string() })).min(1)])
+  .union([regex, z.array(z.strictObject({ qemu: versionRange, message: regex })).min(1)])
   .meta({ description: 'a regular expression, or a list of { qemu: range, message: regex } (first match applies)' });
 
 const sector = size.refine((b) => b % 512 === 0, { message: 'expected a multiple of 512 bytes (O_DIRECT works in whole sectors)' });
@@ -126,17 +161,24 @@ export const actions = {
     guest: guestRef,
     command: z.string().min(1).meta({ description: 'a shell command run in the guest over SSH' }),
     exit: z.int().default(0).meta({ description: 'expected exit status' }),
-    output: z.string().optional().meta({ description: 'a regular expression that stdout and stderr together must match' }),
+    output: regex.optional().meta({ description: 'a regular expression that stdout and stderr together must match' }),
   }),
-  'expect-ndctl': z.strictObject({
-    guest: guestRef,
-    regions: z
-      .union([z.int().min(0), z.array(regionExpect)])
-      .optional()
-      .meta({ description: 'a count, or one entry per region in order' }),
-    namespaces: z.union([z.int().min(0), z.array(namespaceExpect)]).optional(),
-    dimms: z.int().min(0).optional(),
-  }),
+  'expect-ndctl': z
+    .strictObject({
+      guest: guestRef,
+      regions: z
+        .union([z.int().min(0), z.array(regionExpect)])
+        .optional()
+        .meta({ description: 'a count, or one entry per region, matched in any order (the kernel numbers regions its own way)' }),
+      namespaces: z
+        .union([z.int().min(0), z.array(namespaceExpect)])
+        .optional()
+        .meta({ description: 'a count, or one entry per namespace, matched in any order' }),
+      dimms: z.int().min(0).optional(),
+    })
+    .refine((a) => a.regions !== undefined || a.namespaces !== undefined || a.dimms !== undefined, {
+      message: 'expect-ndctl checks nothing: give `regions`, `namespaces` or `dimms`',
+    }),
   'expect-blockdev': z.strictObject({ guest: guestRef, device, size }),
   write: z.strictObject({ guest: guestRef, device, ...data }).meta({ description: 'write the pattern to the device with O_DIRECT' }),
   'expect-data': z
@@ -151,13 +193,19 @@ export const actions = {
     .strictObject({
       file: ident.meta({ description: 'a key of `files`' }),
       size: size.optional().meta({ description: "the host file's size" }),
-      unchanged: z.boolean().optional().meta({ description: 'true: byte for byte as it was when the scenario started' }),
+      unchanged: z
+        .boolean()
+        .optional()
+        .meta({ description: 'true: byte for byte as it was when the scenario started; false: it has changed since' }),
       offset: size.default(0),
       length: size.optional(),
       pattern: z.string().min(1).optional(),
       match: z.boolean().default(true),
     })
     .refine((f) => (f.pattern === undefined) === (f.length === undefined), { message: '`pattern` and `length` go together' })
+    .refine((f) => f.size !== undefined || f.unchanged !== undefined || f.pattern !== undefined, {
+      message: 'expect-file checks nothing: give `size`, `unchanged` or `pattern` with `length`',
+    })
     .meta({ description: 'check the backend file on the host' }),
   'expect-start-failure': z
     .strictObject({
@@ -195,8 +243,14 @@ export const actionNames = Object.keys(actions) as ActionName[];
 const stepShape = {
   name: z.string().optional().meta({ description: 'how the step is named in reports; derived from the step if omitted' }),
   when: when.optional(),
+  timeout: z
+    .number()
+    .positive()
+    .max(3600)
+    .optional()
+    .meta({ description: 'seconds each command the step runs in a guest may take (default 60)' }),
   ...Object.fromEntries(actionNames.map((a) => [a, actions[a].optional()])),
-} as { name: z.ZodOptional<z.ZodString>; when: z.ZodOptional<typeof when> } & {
+} as { name: z.ZodOptional<z.ZodString>; when: z.ZodOptional<typeof when>; timeout: z.ZodOptional<z.ZodNumber> } & {
   [K in ActionName]: z.ZodOptional<(typeof actions)[K]>;
 };
 
@@ -219,10 +273,10 @@ export const scenarioSchema = z
     name: z.string().min(1),
     description: z.string().optional(),
     qemu: versionRange.default('*').meta({ description: 'QEMU versions the scenario is for; others are skipped' }),
-    image: z.string().optional().meta({ description: 'guest image (images/NAME.json); the run picks the default otherwise' }),
+    image: imageName.optional().meta({ description: 'guest image (images/NAME.json); the run picks the default otherwise' }),
     files: z.record(ident, file).default({}),
-    guests: z.record(ident, guest),
-    steps: z.array(step).min(1),
+    guests: z.record(ident, guest).refine((g) => Object.keys(g).length <= MAX_GUESTS, { message: `more than ${MAX_GUESTS} guests` }),
+    steps: z.array(step).min(1).max(MAX_STEPS),
   })
   .superRefine((s, ctx) => {
     for (const [name, f] of Object.entries(s.files)) {
@@ -234,8 +288,20 @@ export const scenarioSchema = z
         });
       }
     }
-    const ids = new Map<string, string>();
+    // One rule for every backend, cold- or hot-plugged: a guest writes only to files it may write.
+    for (const [name, f] of Object.entries(s.files)) {
+      if (f.path === undefined || f.writable) continue;
+      for (const [backend, path] of backendsOn(s, name)) {
+        if (backend.share)
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path, 'share'],
+            message: `share=on lets the guest write to the existing file "${name}": give the file \`writable: true\`, or use share: off`,
+          });
+      }
+    }
     for (const [gname, g] of Object.entries(s.guests)) {
+      const ids = new Set<string>();
       g.nvdimms.forEach((n, i) => {
         const path = ['guests', gname, 'nvdimms', i];
         if (!(n.backend.file in s.files)) {
@@ -244,16 +310,10 @@ export const scenarioSchema = z
             path: [...path, 'backend', 'file'],
             message: `no file "${n.backend.file}" in \`files\` (have: ${Object.keys(s.files).join(', ') || 'none'})`,
           });
-        } else if (s.files[n.backend.file]!.path !== undefined && n.backend.share && !s.files[n.backend.file]!.writable) {
-          ctx.addIssue({
-            code: 'custom',
-            path: [...path, 'backend', 'share'],
-            message: `share=on lets the guest write to the existing file "${n.backend.file}": give the file \`writable: true\`, or use share: off`,
-          });
         }
-        const seen = ids.get(`${gname}/${n.id}`);
-        if (seen) ctx.addIssue({ code: 'custom', path: [...path, 'id'], message: `duplicate NVDIMM id "${n.id}" in guest ${gname}` });
-        ids.set(`${gname}/${n.id}`, n.id);
+        if (ids.has(n.id))
+          ctx.addIssue({ code: 'custom', path: [...path, 'id'], message: `duplicate NVDIMM id "${n.id}" in guest ${gname}` });
+        ids.add(n.id);
       });
     }
     s.steps.forEach((st, i) => {
@@ -283,5 +343,19 @@ export const scenarioSchema = z
   });
 
 export type Scenario = z.output<typeof scenarioSchema>;
+
+type BackendSpec = z.output<typeof backend>;
+
+/** Every backend on a file, cold-plugged or hot-plugged, with where it is written. */
+export function backendsOn(s: Pick<Scenario, 'guests' | 'steps'>, fileKey: string): [BackendSpec, (string | number)[]][] {
+  const all: [BackendSpec, (string | number)[]][] = [
+    ...Object.entries(s.guests).flatMap(([g, spec]) =>
+      spec.nvdimms.map((n, i): [BackendSpec, (string | number)[]] => [n.backend, ['guests', g, 'nvdimms', i, 'backend']]),
+    ),
+    ...s.steps.flatMap((st, i): [BackendSpec, (string | number)[]][] =>
+      st.hotplug ? [[st.hotplug.backend, ['steps', i, 'hotplug', 'backend']]] : [],
+    ),
+  ];
+  return all.filter(([b]) => b.file === fileKey);
+}
 export type Step = Scenario['steps'][number];
-export type GuestSpec = Scenario['guests'][string];

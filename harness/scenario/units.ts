@@ -34,18 +34,7 @@ function parseTerm(term: string, whole: string): number {
   return bytes;
 }
 
-/**
- * A size as QEMU's option parser takes it, in the largest exact unit (`512M`, `128K`). A bare number means
- * MiB to `-m` but bytes to `size=`, so a suffix is always given when there is one.
- */
-export function qemuSize(bytes: number): string {
-  for (const unit of ['T', 'G', 'M', 'K'] as const) {
-    if (bytes >= UNITS[unit]! && bytes % UNITS[unit]! === 0) return `${bytes / UNITS[unit]!}${unit}`;
-  }
-  return String(bytes);
-}
-
-/** `1073610752` -> `1023.875 MiB`, for messages. */
+/** `1073610752` -> `1073610752 bytes (1023.875 MiB)`: the exact count, then in the largest binary unit rounded to 3 decimals. */
 export function formatSize(bytes: number): string {
   for (const [unit, factor] of [
     ['TiB', 2 ** 40],
@@ -53,7 +42,7 @@ export function formatSize(bytes: number): string {
     ['MiB', 2 ** 20],
     ['KiB', 2 ** 10],
   ] as const) {
-    if (bytes >= factor) return `${bytes} (${+(bytes / factor).toFixed(3)} ${unit})`;
+    if (bytes >= factor) return `${bytes} bytes (${+(bytes / factor).toFixed(3)} ${unit})`;
   }
-  return `${bytes}`;
+  return `${bytes} bytes`;
 }

@@ -1,5 +1,6 @@
 import { isMap, isNode, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
+import { HarnessError } from '../errors.js';
 
 /** One problem in a YAML file, with where it is. */
 export interface YamlIssue {
@@ -9,11 +10,13 @@ export interface YamlIssue {
   message: string;
 }
 
+/** Alias expansions allowed in one file: scenarios use a few, a "billion laughs" file millions. */
+const MAX_ALIAS_COUNT = 100;
+
 /** A YAML file that does not fit its schema, with every problem found in it, listed as file:line:column. */
-export class YamlSchemaError extends Error {
+export class YamlSchemaError extends HarnessError {
   constructor(readonly issues: YamlIssue[]) {
-    super(issues.map((i) => `${i.file}:${i.line}:${i.column}: ${i.message}`).join('\n'));
-    this.name = 'YamlSchemaError';
+    super('SCENARIO_INVALID', issues.map((i) => `${i.file}:${i.line}:${i.column}: ${i.message}`).join('\n'));
   }
 }
 
@@ -21,24 +24,55 @@ export class YamlSchemaError extends Error {
  * Parses YAML and validates it with a zod schema, keeping positions: every problem (a syntax error, an
  * unknown key, a wrong value) is reported at the exact key or value, sorted by position.
  */
-export function parseYaml<S extends z.ZodType>(text: string, file: string, schema: S): z.output<S> {
+export function parseYaml<S extends z.ZodType>(
+  text: string,
+  file: string,
+  schema: S,
+  check: (value: z.output<S>) => PathIssue[] = () => [],
+): z.output<S> {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
   const at = (offset: number) => lineCounter.linePos(offset);
-  if (doc.errors.length > 0) {
-    throw new YamlSchemaError(
-      doc.errors.map((e) => {
-        const { line, col } = at(e.pos[0]);
-        return { file, line, column: col, message: `YAML: ${e.message.split('\n')[0]}` };
-      }),
-    );
+  const whole = (message: string) => new YamlSchemaError([{ file, line: 1, column: 1, message }]);
+  let doc: Document;
+  let value: unknown;
+  try {
+    doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
+    // Warnings count too: an unknown tag (`!evil`) would otherwise be read as a plain string.
+    const problems = [...doc.errors, ...doc.warnings];
+    if (problems.length > 0) {
+      throw new YamlSchemaError(
+        problems.map((e) => {
+          const { line, col } = at(e.pos[0]);
+          return { file, line, column: col, message: `YAML: ${e.message.split('\n')[0]}` };
+        }),
+      );
+    }
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (e) {
+    if (e instanceof YamlSchemaError) throw e;
+    // The yaml library's alias limit (a "billion laughs" file), or nesting deeper than the stack.
+    if (e instanceof ReferenceError && /alias/i.test(e.message)) throw whole(`YAML: more than ${MAX_ALIAS_COUNT} alias expansions`);
+    if (e instanceof RangeError) throw whole('YAML: nested too deeply');
+    throw e;
   }
-  const result = schema.safeParse(doc.toJS());
+  const result = schema.safeParse(value);
   if (!result.success) {
     const issues = result.error.issues.flatMap(specific).map((issue) => ({ file, ...position(doc, issue, at), message: describe(issue) }));
     throw new YamlSchemaError(issues.sort((a, b) => a.line - b.line || a.column - b.column));
   }
+  // Checks that need more than the document (the files it names), placed like the schema's own.
+  const late = check(result.data).map((i) => {
+    const issue = { code: 'custom', path: i.path, message: i.message, input: undefined } as Issue;
+    return { file, ...position(doc, issue, at), message: describe(issue) };
+  });
+  if (late.length > 0) throw new YamlSchemaError(late);
   return result.data;
+}
+
+/** A problem found after validation, at a path in the document. */
+export interface PathIssue {
+  path: (string | number)[];
+  message: string;
 }
 
 type Issue = z.core.$ZodIssue;

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Plugin } from 'vite';
 
-const bridge = fileURLToPath(new URL('./vitest-scenario.ts', import.meta.url));
+const bridge = fileURLToPath(new URL('./scenario-suite.ts', import.meta.url));
 
 /** Makes each scenario YAML file a vitest test file: vitest then filters, shards and reports scenarios. */
 export function scenarioPlugin(): Plugin {

@@ -1,12 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_IMAGE, guestImage, type GuestImage } from '../images/build.js';
+import { guestImage, type GuestImage } from '../images/build.js';
+import { DEFAULT_IMAGE } from '../images/recipe.js';
 import { findQemu, type QemuBinary } from '../qemu/binary.js';
 import { chooseAccel, type AccelDecision } from '../qemu/kvm.js';
 import { Guest } from '../guest/guest.js';
 import { runKeyPair } from '../guest/ssh.js';
-import type { RunConfig } from './config.js';
+import { setting } from '../settings.js';
 import { claimRunDir, RUN_DIR_PREFIX } from './janitor.js';
 
 /** The QEMU, guest image and accelerator a scenario runs on. */
@@ -16,17 +17,17 @@ export interface Environment {
   accel: AccelDecision;
 }
 
+/** How long a probe guest may take to reach its init under KVM; under TCG it takes about 2.5 s. */
 const KVM_PROBE_MS = 15_000;
 
-/** Finds or provisions QEMU, builds or reuses the image, and decides on KVM; everything is cached. */
-export async function prepareEnvironment(
-  config: RunConfig,
-  imageName?: string,
-  log: (line: string) => void = () => {},
-): Promise<Environment> {
-  const qemu = await findQemu(config.qemu, log);
-  const image = await guestImage(imageName ?? config.image ?? DEFAULT_IMAGE, { log });
-  const accel = await chooseAccel(config.accel, qemu, image.kernelVersion, () => probeKvm(qemu, image));
+/**
+ * Finds or provisions QEMU, builds or reuses the image, and decides on KVM, as the settings say;
+ * everything is cached. `imageName` is the scenario's own image, which the settings' image does not override.
+ */
+export async function prepareEnvironment(imageName?: string, log: (line: string) => void = () => {}): Promise<Environment> {
+  const qemu = await findQemu(setting('qemu'), log);
+  const image = await guestImage(imageName ?? setting('image') ?? DEFAULT_IMAGE, { log });
+  const accel = await chooseAccel(setting('accel'), qemu, image.kernelVersion, () => probeKvm(qemu, image));
   return { qemu, image, accel };
 }
 
@@ -35,7 +36,7 @@ export function bootTimeoutMs(env: Environment): number {
   return env.accel.accel === 'kvm' ? 30_000 : 90_000;
 }
 
-/** How long a hot-plugged NVDIMM may take to appear in the guest (about 0.2 s under TCG when measured). */
+/** How long a hot-plugged device may take to appear in the guest (about 0.2 s under TCG when measured). */
 export function hotplugTimeoutMs(env: Environment): number {
   return env.accel.accel === 'kvm' ? 10_000 : 30_000;
 }
@@ -47,19 +48,16 @@ async function probeKvm(qemu: QemuBinary, image: GuestImage): Promise<boolean> {
   try {
     await claimRunDir(dir);
     guest = await Guest.launch({
-      name: 'kvm-probe',
-      spec: { machine: { type: 'pc', nvdimm: false }, memory: { ram: 256 * 2 ** 20 }, nvdimms: [] },
+      machine: { name: 'kvm-probe', type: 'pc', nvdimm: false, memory: { ram: 256 * 2 ** 20 }, devices: [] },
       qemu,
       kernel: image.vmlinux,
       initramfs: image.initramfs,
       accel: 'kvm',
-      files: {},
-      fileSizes: {},
       dir,
       keys: runKeyPair(),
       bootTimeoutMs: KVM_PROBE_MS,
     });
-    return 'booted' in (await guest.outcome(KVM_PROBE_MS));
+    return 'reached' in (await guest.outcome(KVM_PROBE_MS));
   } finally {
     await guest?.stop();
     await rm(dir, { recursive: true, force: true });

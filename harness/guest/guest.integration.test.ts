@@ -6,11 +6,11 @@ import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GuestSpec } from '../scenario/schema.js';
-import { configFromEnv } from '../run/config.js';
-import { bootTimeoutMs, prepareEnvironment, type Environment } from '../run/environment.js';
-import { GuestFailure } from './console.js';
-import { Guest, QemuExitedError, type GuestOptions } from './guest.js';
+import { bootTimeoutMs, prepareEnvironment, type Environment } from '../engine/environment.js';
+import { HarnessError } from '../errors.js';
+import type { PlannedMachine } from '../scenario/plan.js';
+import { backendObject, nvdimmDevice } from '../devices/nvdimm.js';
+import { Guest, type GuestOptions } from './guest.js';
 import { runKeyPair } from './ssh.js';
 
 const MIB = 2 ** 20;
@@ -18,7 +18,7 @@ let env: Environment;
 let dir: string;
 
 beforeAll(async () => {
-  env = await prepareEnvironment(configFromEnv());
+  env = await prepareEnvironment();
   dir = await mkdtemp(join(tmpdir(), 'nvdimm-harness-test-'));
   await writeFile(join(dir, 'disk.img'), '');
   await truncate(join(dir, 'disk.img'), 64 * MIB);
@@ -28,21 +28,30 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function options(name: string, spec: Partial<GuestSpec> = {}, extra: Partial<GuestOptions> = {}): GuestOptions {
+function options(name: string, machine: Partial<PlannedMachine> = {}, extra: Partial<GuestOptions> = {}): GuestOptions {
+  const backend = { id: 'mem-nv1', path: join(dir, 'disk.img'), size: 64 * MIB, share: true };
+  const device = { id: 'nv1', backend, labelSize: undefined };
   return {
-    name,
-    spec: {
-      machine: { type: 'pc', nvdimm: true },
+    machine: {
+      name,
+      type: 'pc',
+      nvdimm: true,
       memory: { ram: 256 * MIB, slots: 2, maxmem: 1024 * MIB },
-      nvdimms: [{ id: 'nv1', backend: { file: 'disk', share: true } }],
-      ...spec,
+      devices: [
+        {
+          kind: 'nvdimm',
+          ...device,
+          backend: { ...backend, file: { name: 'disk', path: backend.path, size: backend.size, existing: false, writable: true } },
+          object: backendObject(backend),
+          device: nvdimmDevice(device),
+        },
+      ],
+      ...machine,
     },
     qemu: env.qemu,
     kernel: env.image.vmlinux,
     initramfs: env.image.initramfs,
     accel: env.accel.accel,
-    files: { disk: join(dir, 'disk.img') },
-    fileSizes: { disk: 64 * MIB },
     dir,
     keys: runKeyPair(),
     bootTimeoutMs: bootTimeoutMs(env),
@@ -64,22 +73,22 @@ async function bootFailure(opts: GuestOptions): Promise<Error> {
 // Generous: TCG boots share the cores with the rest of the suite. The point is the kind of failure.
 describe('a guest that cannot come up fails with a diagnosis', { timeout: 120_000 }, () => {
   it('QEMU refusing its configuration: its stderr and exit status', async () => {
-    const e = await bootFailure(options('refused', { machine: { type: 'pc', nvdimm: false } }));
-    expect(e).toBeInstanceOf(QemuExitedError);
+    const e = await bootFailure(options('refused', { nvdimm: false }));
+    expect((e as HarnessError).code).toBe('QEMU_REFUSED');
     expect(e.message).toMatch(/exited with status 1/);
     expect(e.message).toMatch(/nvdimm is not enabled: missing 'nvdimm' in '-M'/);
   });
 
   it('a kernel panic (a broken kernel command line): the serial lines around the panic', async () => {
     const e = await bootFailure(options('panic', {}, { append: ['rdinit=/does-not-exist', 'root=/dev/nonexistent'] }));
-    expect(e).toBeInstanceOf(GuestFailure);
+    expect((e as HarnessError).code).toBe('GUEST_DOWN');
     expect(e.message).toMatch(/failed during boot: .*Kernel panic - not syncing/);
     expect(e.message).toMatch(/--- serial console ---\n[\s\S]*Kernel panic/);
   });
 
   it('an init that exits: the kernel\'s "Attempted to kill init" and what led to it', async () => {
     const e = await bootFailure(options('init-exit', {}, { append: ['nvh.init-exit'] }));
-    expect(e).toBeInstanceOf(GuestFailure);
+    expect((e as HarnessError).code).toBe('GUEST_DOWN');
     expect(e.message).toMatch(/Attempted to kill init/);
     expect(e.message).toMatch(/NVH-INIT/);
   });
@@ -94,14 +103,14 @@ describe('a guest that cannot come up fails with a diagnosis', { timeout: 120_00
       (err: Error) => err,
     );
     await guest.stop();
-    expect(e).toBeInstanceOf(QemuExitedError);
+    expect((e as HarnessError).code).toBe('QEMU_REFUSED');
     expect(e.message).toMatch(/exited with signal SIGKILL before the guest was up/);
     expect(e.message).toMatch(/NVH-INIT/);
   });
 
   it('sshd never answering within the deadline: the serial tail', async () => {
     const e = await bootFailure(options('slow', {}, { bootTimeoutMs: 300 }));
-    expect(e).toBeInstanceOf(GuestFailure);
+    expect((e as HarnessError).code).toBe('GUEST_DOWN');
     expect(e.message).toMatch(/did not bring up sshd within 0.3 s/);
     expect(e.message).toMatch(/--- serial console ---/);
   });

@@ -1,6 +1,5 @@
-import { configFromEnv } from './config.js';
-import { prepareEnvironment } from './environment.js';
-import { sweepStaleRunDirs } from './janitor.js';
+import { prepareEnvironment } from '../engine/environment.js';
+import { sweepStaleRunDirs } from '../engine/janitor.js';
 
 /**
  * Runs once before vitest's workers: provisions QEMU, builds the default image and probes KVM, so that the
@@ -8,8 +7,8 @@ import { sweepStaleRunDirs } from './janitor.js';
  */
 export default async function setup(): Promise<() => Promise<void>> {
   sweepStaleRunDirs();
-  const env = await prepareEnvironment(configFromEnv(), undefined, (line) => console.log(line));
-  console.log(
+  const env = await prepareEnvironment(undefined, (line) => console.error(line));
+  console.error(
     `nvdimm-harness: QEMU ${env.qemu.version} from ${env.qemu.origin}; image ${env.image.name} (kernel ${env.image.kernelVersion}); accelerator ${env.accel.accel}: ${env.accel.reason}`,
   );
   // After the run: whatever a killed worker left behind.

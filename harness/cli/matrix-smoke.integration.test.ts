@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { SUITES } from '../qemu/binary.js';
+import { QEMU_BUILDS } from '../qemu/versions.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'bin/nvdimm-harness.js');
@@ -17,7 +17,7 @@ async function basic(args: string[]) {
 
 // Fetching a QEMU or building an image for the first time takes a while.
 describe('scenarios/basic.yaml on every QEMU version and guest image', { timeout: 600_000 }, () => {
-  for (const { suite, version } of SUITES.filter((s) => s.suite !== 'bookworm')) {
+  for (const { suite, version } of QEMU_BUILDS.filter((s) => s.suite !== 'bookworm')) {
     it(`passes on QEMU ${version} (Debian ${suite})`, async () => {
       const { code, output } = await basic(['--qemu', version]);
       expect(code, output).toBe(0);

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { backendObject, backendQmp, nvdimmDevice, nvdimmQmp } from './nvdimm.js';
+
+const K = 2 ** 10;
+const G = 2 ** 30;
+const backend = { id: 'mem-nv1', path: '/tmp/x.img', size: G, share: true };
+
+describe('backendObject', () => {
+  it('writes a memory-backend-file with share, mem-path and size', () => {
+    expect(backendObject({ id: 'mem-nv1', path: '/tmp/x.img', size: G, share: true })).toBe(
+      'memory-backend-file,id=mem-nv1,share=on,mem-path=/tmp/x.img,size=1G',
+    );
+    expect(backendObject({ id: 'mem-nv2', path: '/tmp/y.img', size: G - 128 * K, share: false })).toBe(
+      'memory-backend-file,id=mem-nv2,share=off,mem-path=/tmp/y.img,size=1048448K',
+    );
+  });
+
+  it('escapes a comma in the path, so it cannot add an option', () => {
+    const object = backendObject({ id: 'mem-nv1', path: '/tmp/a,share=off', size: G, share: true });
+    expect(object).toBe('memory-backend-file,id=mem-nv1,share=on,mem-path=/tmp/a,,share=off,size=1G');
+    // Split as QEMU does: ",," is a literal comma, a single "," separates options.
+    const options = object.split(/(?<!,),(?!,)/);
+    expect(options).toEqual(['memory-backend-file', 'id=mem-nv1', 'share=on', 'mem-path=/tmp/a,,share=off', 'size=1G']);
+  });
+});
+
+describe('nvdimmDevice', () => {
+  it('links the device to its backend and gives the label size when there is one', () => {
+    expect(nvdimmDevice({ id: 'nv1', backend, labelSize: 128 * K })).toBe('nvdimm,id=nv1,memdev=mem-nv1,label-size=128K');
+    expect(nvdimmDevice({ id: 'nv1', backend, labelSize: undefined })).toBe('nvdimm,id=nv1,memdev=mem-nv1');
+  });
+});
+
+describe('QMP arguments', () => {
+  it('give the same backend and device as the command line, sizes in bytes', () => {
+    expect(backendQmp(backend)).toEqual({
+      'qom-type': 'memory-backend-file',
+      id: 'mem-nv1',
+      'mem-path': '/tmp/x.img',
+      size: G,
+      share: true,
+    });
+    expect(nvdimmQmp({ id: 'nv1', backend, labelSize: 128 * K })).toEqual({
+      driver: 'nvdimm',
+      id: 'nv1',
+      memdev: 'mem-nv1',
+      'label-size': 128 * K,
+    });
+    expect(nvdimmQmp({ id: 'nv1', backend, labelSize: undefined })).toEqual({ driver: 'nvdimm', id: 'nv1', memdev: 'mem-nv1' });
+  });
+});

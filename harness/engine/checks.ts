@@ -1,0 +1,55 @@
+/** How steps compare what they expected with what they saw, and say so when it differs. */
+import { CheckFailure } from '../errors.js';
+import { versionIn } from '../qemu/versions.js';
+
+export function checkEqual(what: string, expected: unknown, actual: unknown, detail = ''): void {
+  if (JSON.stringify(expected) !== JSON.stringify(actual)) {
+    throw new CheckFailure(`${what}: expected ${show(expected)}, got ${show(actual)}${detail ? `\n${detail}` : ''}`, expected, actual);
+  }
+}
+
+function show(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/** A pattern found where it should not be, or missing where it should be; `seen` says what was there. */
+export function patternMismatch(where: string, pattern: string, match: boolean, found: boolean, seen: string): CheckFailure {
+  return new CheckFailure(
+    `${where}: expected ${match ? '' : 'anything but '}pattern "${pattern}", ${seen}`,
+    match ? `pattern "${pattern}"` : `not pattern "${pattern}"`,
+    found ? `pattern "${pattern}"` : seen,
+  );
+}
+
+/** QEMU's words differ between versions: the expected message for this one. No entry for it is a scenario gap, not a pass. */
+export function messageFor(message: string | { qemu: string; message: string }[], version: string): RegExp {
+  if (typeof message === 'string') return new RegExp(message);
+  const entry = message.find((m) => versionIn(version, m.qemu));
+  if (!entry)
+    throw new CheckFailure(
+      `the scenario gives no expected message for QEMU ${version} (ranges: ${message.map((m) => m.qemu).join(', ')})`,
+      message.map((m) => m.qemu),
+      version,
+    );
+  return new RegExp(entry.message);
+}
+
+/**
+ * The kernel numbers regions in an order of its own, not the order of the -device options, so expected
+ * entries match actual ones in any order. Returns the actual entries, each projected on the keys of the
+ * expected entry it matched and in that entry's place, so equal means matched; unmatched ones follow whole.
+ */
+export function matchUnordered(want: Record<string, unknown>[], have: Record<string, unknown>[]): Record<string, unknown>[] {
+  const unused = [...have];
+  const result: (Record<string, unknown> | undefined)[] = want.map((w) => {
+    const i = unused.findIndex((h) => Object.entries(w).every(([k, v]) => h[k] === v));
+    return i >= 0 ? pick(unused.splice(i, 1)[0]!, Object.keys(w)) : undefined;
+  });
+  // Pair each unmatched expectation with an unmatched actual entry, so the diff shows the difference.
+  const filled = result.map((r, i) => r ?? (unused.length ? pick(unused.shift()!, Object.keys(want[i]!)) : {}));
+  return [...filled, ...unused];
+}
+
+export function pick(item: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.map((k) => [k, item[k] ?? null]));
+}

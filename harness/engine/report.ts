@@ -1,0 +1,41 @@
+/**
+ * What a person reads beside a failed check or a kept guest: where the scenario ran, how to start each
+ * guest by hand, what each console said last, where the logs are, and how to reach guests left running.
+ */
+import { join } from 'node:path';
+import type { KeptGuest, ScenarioRun } from './scenario-run.js';
+
+/** Console lines shown per guest in a failure report. */
+const CONSOLE_TAIL_LINES = 12;
+
+export function failureContext(run: ScenarioRun): string {
+  const { qemu, image, accel } = run.env;
+  const lines = [
+    '',
+    `--- ${run.plan.file}: QEMU ${qemu.version} (${qemu.origin}), image ${image.name} (kernel ${image.kernelVersion}), ${accel.accel} ---`,
+  ];
+  for (const [name, guest] of run.launched) {
+    lines.push(
+      `guest ${name} (${run.isRunning(name) ? 'running' : 'not running'}); QEMU command line:`,
+      `  ${guest.commandLine}`,
+      `last lines of ${name}'s serial console:`,
+      ...guest.console
+        .excerpt(undefined, CONSOLE_TAIL_LINES)
+        .split('\n')
+        .map((l) => `  | ${l}`),
+    );
+  }
+  lines.push(`serial logs, QEMU command lines and QMP transcripts are kept in ${run.artifactsDir}`);
+  return lines.join('\n');
+}
+
+export function keepInstructions(file: string, dir: string, kept: { key: string; knownHosts: string; guests: KeptGuest[] }): string {
+  if (kept.guests.length === 0) return `${file}: no guest was running to keep`;
+  const lines = [`${file}: guests kept running (files in ${dir}):`];
+  for (const g of kept.guests) {
+    lines.push(`  ${g.name}: ssh -i ${kept.key} -o UserKnownHostsFile=${kept.knownHosts} -p ${g.sshPort} root@127.0.0.1`);
+    lines.push(`  ${g.name}: QMP socket ${join(dir, `${g.name}.qmp`)}, serial log ${join(dir, `${g.name}.serial.log`)}`);
+  }
+  lines.push(`  stop them with: kill ${kept.guests.map((g) => g.pid).join(' ')} (their folder goes at the next run)`);
+  return lines.join('\n');
+}

@@ -1,0 +1,213 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { cp, mkdir, open, rm, writeFile } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { basename, join, resolve } from 'node:path';
+import { dir as tmpDir } from 'tmp-promise';
+import { HarnessError } from '../errors.js';
+import type { LoadedScenario } from '../scenario/load.js';
+import { backendsOf, plan, type Plan, type PlannedMachine, type PlannedStep } from '../scenario/plan.js';
+import { Guest, type GuestOptions, type Outcome } from '../guest/guest.js';
+import { runKeyPair, type KeyPair } from '../guest/ssh.js';
+import { versionIn } from '../qemu/versions.js';
+import { bootTimeoutMs, type Environment } from './environment.js';
+import { claimRunDir, RUN_DIR_PREFIX } from './janitor.js';
+
+/** A guest left running for a person to look at. */
+export interface KeptGuest {
+  name: string;
+  pid: number;
+  sshPort: number;
+}
+
+/**
+ * One scenario being run: its plan, its private folder (backend files, sockets, logs), its guests, and the
+ * cleanup that leaves nothing behind. Steps act on it through `boot`, `stop` and `guest`.
+ */
+export class ScenarioRun {
+  private readonly guests = new Map<string, Guest>();
+  /** Every guest launched, running or not, for the failure report. */
+  readonly launched = new Map<string, Guest>();
+  readonly keys: KeyPair = runKeyPair();
+  private kept = false;
+
+  private constructor(
+    readonly plan: Plan,
+    readonly env: Environment,
+    readonly dir: string,
+    private readonly cleanupDir: () => Promise<void>,
+    /** SHA-256 of each file as the scenario found it, for `expect-file: { unchanged: true }`. */
+    readonly initialChecksums: Record<string, string>,
+    /** Where the logs go if the scenario fails. */
+    readonly artifactsDir: string,
+    /** Guests may be kept running after the harness exits (--keep). */
+    private readonly outliveHarness: boolean,
+  ) {}
+
+  static async open(loaded: LoadedScenario, env: Environment, artifactsRoot: string, outliveHarness = false): Promise<ScenarioRun> {
+    // 0700, removed whole at close: nothing of the run outlives it unless kept as artifacts.
+    const tmp = await tmpDir({ prefix: RUN_DIR_PREFIX, mode: 0o700, unsafeCleanup: true });
+    try {
+      await claimRunDir(tmp.path);
+      const p = plan(loaded, tmp.path);
+      // The loader refuses these; checked again over the whole plan, as the last word before QEMU.
+      for (const b of backendsOf(p)) {
+        if (b.share && !b.file.writable) throw new HarnessError('SCENARIO_INVALID', `${b.id} would let a guest write ${b.file.path}`);
+      }
+      for (const file of Object.values(p.files)) {
+        if (file.existing) continue;
+        // Sparse: a 1 GiB backend costs no disk until the guest writes to it.
+        const handle = await open(file.path, 'wx', 0o600);
+        await handle.truncate(file.size);
+        await handle.close();
+      }
+      const checksums: Record<string, string> = {};
+      for (const step of p.steps) {
+        if (step.action === 'expect-file' && step.args.unchanged !== undefined && !(step.args.file.name in checksums))
+          checksums[step.args.file.name] = await fileSha256(step.args.file.path);
+      }
+      const artifacts = resolve(artifactsRoot, `${basename(loaded.file).replace(/\.ya?ml$/, '')}-${process.pid}-${Date.now()}`);
+      return new ScenarioRun(p, env, tmp.path, tmp.cleanup, checksums, artifacts, outliveHarness);
+    } catch (e) {
+      await tmp.cleanup();
+      throw e;
+    }
+  }
+
+  /** Why the whole scenario does not apply here, if it does not. */
+  skipReason(): string | undefined {
+    const range = this.plan.scenario.qemu;
+    if (!versionIn(this.env.qemu.version, range)) return `QEMU ${this.env.qemu.version} is outside this scenario's range ${range}`;
+    return undefined;
+  }
+
+  /** Why a step does not apply here, if it does not. */
+  stepSkipReason(step: PlannedStep): string | undefined {
+    const when = step.when;
+    if (when?.qemu && !versionIn(this.env.qemu.version, when.qemu)) return `only for QEMU ${when.qemu}, this is ${this.env.qemu.version}`;
+    if (when?.image && when.image !== this.env.image.name) return `only for image ${when.image}, this is ${this.env.image.name}`;
+    return undefined;
+  }
+
+  guest(machine: PlannedMachine): Guest {
+    const g = this.guests.get(machine.name);
+    if (!g)
+      throw new HarnessError('GUEST_DOWN', `guest ${machine.name} is not running: add a \`boot: ${machine.name}\` step before this one`);
+    return g;
+  }
+
+  isRunning(name: string): boolean {
+    return this.guests.has(name);
+  }
+
+  private guestOptions(machine: PlannedMachine): GuestOptions {
+    return {
+      machine,
+      qemu: this.env.qemu,
+      kernel: this.env.image.vmlinux,
+      initramfs: this.env.image.initramfs,
+      accel: this.env.accel.accel,
+      dir: this.dir,
+      keys: this.keys,
+      bootTimeoutMs: bootTimeoutMs(this.env),
+      outliveHarness: this.outliveHarness,
+    };
+  }
+
+  /**
+   * Boots the guests in parallel; the first failure is thrown, and `close` stops the others. `progress`
+   * hears of each QEMU started and each guest answering SSH.
+   */
+  async boot(machines: PlannedMachine[], progress: (event: string) => void = () => {}): Promise<void> {
+    for (const { name } of machines)
+      if (this.guests.has(name)) throw new HarnessError('SCENARIO_INVALID', `guest ${name} is already running`);
+    const results = await Promise.allSettled(
+      machines.map(async (machine) => {
+        const guest = await Guest.boot(this.guestOptions(machine), (g) => {
+          this.launched.set(machine.name, g);
+          progress(`${machine.name}: booting (QEMU pid ${g.process.pid}, SSH on 127.0.0.1:${g.sshPort})`);
+        });
+        this.guests.set(machine.name, guest);
+        progress(`${machine.name}: SSH up after ${(guest.bootMs / 1000).toFixed(2)} s`);
+      }),
+    );
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  /**
+   * Starts a guest whose configuration QEMU should refuse. Resolves with QEMU's exit, or with what happened
+   * instead if the guest came up or QEMU was still running at the deadline.
+   */
+  async startExpectingRefusal(machine: PlannedMachine): Promise<{ outcome: Outcome; guest: Guest }> {
+    if (this.guests.has(machine.name)) throw new HarnessError('SCENARIO_INVALID', `guest ${machine.name} is already running`);
+    const guest = await Guest.launch(this.guestOptions(machine));
+    this.launched.set(machine.name, guest);
+    try {
+      return { outcome: await guest.outcome(bootTimeoutMs(this.env)), guest };
+    } finally {
+      await guest.stop();
+    }
+  }
+
+  /** Quits QEMU and starts it again with the same configuration and files. */
+  async restart(machine: PlannedMachine, progress?: (event: string) => void): Promise<void> {
+    await this.stop([machine]);
+    await this.boot([machine], progress);
+  }
+
+  async stop(machines: PlannedMachine[]): Promise<void> {
+    await Promise.all(
+      machines.map(async (machine) => {
+        const guest = this.guest(machine);
+        this.guests.delete(machine.name);
+        await guest.stop();
+      }),
+    );
+  }
+
+  /**
+   * Leaves the running guests up for a person to look at: the run's key and the guests' pinned host keys
+   * are written into the run's folder, which the next run's sweep removes once every kept QEMU is gone.
+   */
+  async keep(): Promise<{ key: string; knownHosts: string; guests: KeptGuest[] }> {
+    const running = [...this.guests.entries()];
+    const key = join(this.dir, 'id_ed25519');
+    const knownHosts = join(this.dir, 'known_hosts');
+    if (running.length === 0) return { key, knownHosts, guests: [] };
+    await writeFile(key, this.keys.private, { mode: 0o600 });
+    await writeFile(knownHosts, running.map(([, g]) => `[127.0.0.1]:${g.sshPort} ssh-ed25519 ${g.hostKey}\n`).join(''), { mode: 0o600 });
+    await claimRunDir(
+      this.dir,
+      running.map(([, g]) => g.process.pid!),
+    );
+    for (const [, g] of running) g.release();
+    this.guests.clear();
+    this.kept = true;
+    return { key, knownHosts, guests: running.map(([name, g]) => ({ name, pid: g.process.pid!, sshPort: g.sshPort })) };
+  }
+
+  /** Stops every guest and removes the run's directory; after a failure its logs are kept first. */
+  async close(failed: boolean): Promise<string | undefined> {
+    await Promise.allSettled([...this.guests.values()].map((g) => g.stop()));
+    this.guests.clear();
+    let kept: string | undefined;
+    if (failed) {
+      kept = this.artifactsDir;
+      await mkdir(kept, { recursive: true });
+      // Logs, command lines and QMP transcripts: not the backend files, which may be large, nor sockets.
+      await cp(this.dir, kept, { recursive: true, filter: (src) => src === this.dir || /\.(log|cmdline)$/.test(src) });
+    }
+    if (!this.kept) {
+      await this.cleanupDir();
+      await rm(this.dir, { recursive: true, force: true });
+    }
+    return kept;
+  }
+}
+
+export async function fileSha256(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), hash);
+  return hash.digest('hex');
+}

@@ -1,0 +1,122 @@
+/** Steps that move data: a pattern written through a guest's device, and looked for there or in the host file. */
+import { open } from 'node:fs/promises';
+import { CheckFailure, GuestCommandError } from '../../errors.js';
+import { formatSize } from '../../scenario/units.js';
+import { checkEqual, patternMismatch } from '../checks.js';
+import { ddBlocks, patternBytes, sha256 } from '../pattern.js';
+import { fileSha256 } from '../scenario-run.js';
+import type { StepKinds } from './kind.js';
+
+/**
+ * By path: busybox's shell runs its own dd applet for a bare `dd`, and an image may put a dd that knows
+ * O_DIRECT at /bin/dd instead (bullseye's busybox 1.30 does not).
+ */
+const DD = '/bin/dd';
+
+export const dataSteps: StepKinds<'write' | 'expect-data' | 'expect-file'> = {
+  write: {
+    title: (a) =>
+      `${a.guest}: write pattern "${a.pattern}" to ${a.device} at offset ${formatSize(a.offset)}, ${formatSize(a.length)}, O_DIRECT`,
+    async run(run, a, ctx) {
+      const { bs, start, count } = ddBlocks(a.offset, a.length);
+      const r = await run
+        .guest(a.guest)
+        .exec(
+          `${DD} of=${a.device} bs=${bs} seek=${start} count=${count} iflag=fullblock oflag=direct 2>&1`,
+          patternBytes(a.pattern, a.length),
+          ctx.commandTimeoutMs,
+        );
+      if (r.code !== 0)
+        throw new GuestCommandError({
+          why: `writing to ${a.device} in ${a.guest.name} failed (dd status ${r.code})`,
+          evidence: [['dd', r.stdout]],
+        });
+    },
+  },
+  'expect-data': {
+    title: (a) =>
+      `${a.guest}: ${a.device} at offset ${formatSize(a.offset)}, ${formatSize(a.length)}, ${a.match ? 'holds' : 'does not hold'} pattern "${a.pattern}"`,
+    async run(run, a, ctx) {
+      const { bs, start, count } = ddBlocks(a.offset, a.length);
+      // Read into the guest's RAM and report each fact on its own labelled line: the byte count and dd's
+      // status tell a failed or short read from different data.
+      const r = await run
+        .guest(a.guest)
+        .exec(
+          `[ -e ${a.device} ] || { echo "${a.device} does not exist" >&2; exit 3; }; f=$(mktemp) && e=$(mktemp) && ` +
+            `{ ${DD} if=${a.device} of=$f bs=${bs} skip=${start} count=${count} iflag=direct 2>$e; echo "dd=$?"; ` +
+            `echo "read=$(wc -c < $f)"; echo "sha=$(sha256sum < $f)"; echo "head=$(od -An -tx1 -N16 $f)"; cat $e >&2; rm -f $f $e; }`,
+          undefined,
+          ctx.commandTimeoutMs,
+        );
+      const field = (name: string) => new RegExp(`^${name}=(.*)$`, 'm').exec(r.stdout)?.[1]?.trim();
+      const [status, read, hash, head] = [field('dd'), Number(field('read')), field('sha')?.split(' ')[0], field('head')];
+      if (r.code !== 0 || status !== '0' || read !== a.length) {
+        throw new CheckFailure(
+          {
+            why: `reading ${formatSize(a.length)} of ${a.device} in ${a.guest.name} at offset ${a.offset} failed: dd status ${status ?? r.code}, ${Number.isNaN(read) ? 'nothing' : read} bytes read`,
+            evidence: [['dd', r.stderr]],
+          },
+          `${a.length} bytes read`,
+          `${Number.isNaN(read) ? 0 : read} bytes read`,
+        );
+      }
+      const found = hash === sha256(patternBytes(a.pattern, a.length));
+      if (found !== a.match)
+        throw patternMismatch(
+          `${a.device} in ${a.guest.name} at ${a.offset}`,
+          a.pattern,
+          a.match,
+          found,
+          `read bytes starting with ${head || '(nothing)'}`,
+        );
+    },
+  },
+  'expect-file': {
+    title: (a) => {
+      const parts: string[] = [];
+      if (a.size !== undefined) parts.push(`is ${formatSize(a.size)}`);
+      if (a.unchanged !== undefined) parts.push(a.unchanged ? 'is unchanged byte for byte' : 'has changed');
+      if (a.pattern !== undefined)
+        parts.push(
+          `${a.match ? 'holds' : 'does not hold'} pattern "${a.pattern}" at offset ${formatSize(a.offset)}, ${formatSize(a.length!)}`,
+        );
+      return `host file ${a.file} ${parts.join(', ')}`;
+    },
+    async run(run, a) {
+      const { name, path } = a.file;
+      const handle = await open(path, 'r');
+      try {
+        if (a.size !== undefined) checkEqual(`size of host file ${name}`, a.size, (await handle.stat()).size);
+        if (a.pattern !== undefined) {
+          const length = a.length!;
+          const { buffer, bytesRead } = await handle.read(Buffer.alloc(length), 0, length, a.offset);
+          // A negative match means nothing if the range was not all there to compare.
+          if (bytesRead !== length)
+            throw new CheckFailure(`host file ${name} holds ${bytesRead} of the ${length} bytes at offset ${a.offset}`, length, bytesRead);
+          const found = buffer.equals(patternBytes(a.pattern, length));
+          if (found !== a.match)
+            throw patternMismatch(
+              `host file ${name} at ${a.offset}`,
+              a.pattern,
+              a.match,
+              found,
+              `found bytes starting with ${buffer.subarray(0, 16).toString('hex')}`,
+            );
+        }
+      } finally {
+        await handle.close();
+      }
+      if (a.unchanged !== undefined) {
+        const before = run.initialChecksums[name];
+        const now = await fileSha256(path);
+        if ((now === before) !== a.unchanged)
+          throw new CheckFailure(
+            `host file ${name} ${a.unchanged ? 'changed' : 'is unchanged'}: SHA-256 ${before} when the scenario started, ${now} now`,
+            a.unchanged ? 'unchanged' : 'changed',
+            a.unchanged ? 'changed' : 'unchanged',
+          );
+      }
+    },
+  },
+};

@@ -1,0 +1,53 @@
+/**
+ * Guest image recipes: the list of images is the `images/*.json` files, and each is validated like every
+ * other input, with file:line:column errors.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { EnvironmentError } from '../errors.js';
+import { parseYaml } from '../scenario/yaml.js';
+
+export const IMAGES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../images');
+export const DEFAULT_IMAGE = 'debian-bookworm';
+
+/** An image name: what `images/NAME.json` is called, and nothing that could leave that folder. */
+const IMAGE_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+const packageName = z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, 'expected a Debian package name');
+const treePath = z.string().regex(/^(?!\/)(?!.*\.\.)[\w./+-]+$/, 'expected a path inside the unpacked packages, without / or ..');
+
+const recipeSchema = z.strictObject({
+  $comment: z.string().optional(),
+  suite: z.string().regex(/^[a-z]+(-[a-z]+)?$/, 'expected a Debian suite such as bookworm'),
+  kernel: packageName.meta({ description: 'the kernel meta-package, e.g. linux-image-amd64' }),
+  packages: z.array(packageName).min(1),
+  binaries: z.array(treePath).min(1).meta({ description: 'binaries copied with their libraries; they replace busybox applets' }),
+  modules: z.array(z.string().regex(/^[a-z0-9_-]+$/, 'expected a module name')).min(1),
+});
+
+export type Recipe = z.output<typeof recipeSchema>;
+
+export function imageNames(): string[] {
+  return readdirSync(IMAGES_DIR)
+    .filter((f) => f.endsWith('.json') && IMAGE_NAME.test(f.slice(0, -5)))
+    .map((f) => f.slice(0, -5))
+    .sort();
+}
+
+export interface LoadedRecipe {
+  path: string;
+  /** The file's text: what the image's cache key hashes. */
+  text: string;
+  recipe: Recipe;
+}
+
+export function loadRecipe(name: string): LoadedRecipe {
+  const names = imageNames();
+  if (!names.includes(name)) throw new EnvironmentError(`unknown guest image "${name}"; choose ${names.join(', ')}`);
+  const path = join(IMAGES_DIR, `${name}.json`);
+  const text = readFileSync(path, 'utf8');
+  // JSON is YAML: the same parser gives positions for every problem.
+  return { path, text, recipe: parseYaml(text, path, recipeSchema) };
+}

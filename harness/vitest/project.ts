@@ -1,0 +1,21 @@
+import { fileURLToPath } from 'node:url';
+import { scenarioPlugin } from './plugin.js';
+
+/**
+ * vitest's own limit on a test or hook: far above the harness's deadlines (boot, SSH, each guest command),
+ * which fail first and with a diagnosis; provisioning QEMU or building an image for the first time fits in it.
+ */
+export const VITEST_LIMIT_MS = 600_000;
+
+/** vitest's options for running scenario files, shared by the `scenarios` project and `nvdimm-harness run`. */
+export const scenarioTestOptions = {
+  globalSetup: [fileURLToPath(new URL('./global-setup.ts', import.meta.url))],
+  // Each file in a process of its own, which its QEMUs do not outlive.
+  pool: 'forks' as const,
+  hookTimeout: VITEST_LIMIT_MS,
+};
+
+/** A vitest project whose test files are scenario YAML files. */
+export function scenarioProject(include = ['scenarios/**/*.yaml']) {
+  return { plugins: [scenarioPlugin()], test: { name: 'scenarios', include, ...scenarioTestOptions } };
+}
