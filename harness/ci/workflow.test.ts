@@ -29,8 +29,8 @@ interface Job {
   env?: Record<string, string>;
   steps: Step[];
 }
-const workflow = parse(SOURCE) as { on: Record<string, unknown>; jobs: Record<string, Job> };
-const { matrix, cell } = workflow.jobs as { matrix: Job; cell: Job };
+const workflow = parse(SOURCE) as { on: Record<string, unknown>; jobs: Record<string, Job>; defaults?: { run?: { shell?: string } } };
+const { matrix, cell, mutate } = workflow.jobs as { matrix: Job; cell: Job; mutate: Job };
 
 describe('ci/nightly.yml', () => {
   it('is valid against the GitHub workflow schema', () => {
@@ -106,5 +106,12 @@ describe('ci/nightly.yml', () => {
       expect(node?.with).toEqual({ 'node-version': 20, cache: 'npm' });
       expect(job.steps.some((s) => s.run?.startsWith('npm ci'))).toBe(true);
     }
+  });
+
+  it('runs the mutation checks of every scenario on the default cell, failing on a survivor', () => {
+    const step = mutate.steps.find((s) => s.run?.includes(' mutate '));
+    expect(step?.run).toMatch(/^node bin\/nvdimm-harness\.js mutate --qemu 7\.2 --image debian-bookworm scenarios \|/);
+    // bash with pipefail (the default shell here): the tee keeps mutate's exit status.
+    expect(workflow.defaults?.run?.shell).toBe('bash');
   });
 });

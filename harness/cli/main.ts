@@ -3,6 +3,7 @@ import { HarnessError } from '../errors.js';
 import { registerDoctor } from './doctor.js';
 import { registerImage } from './image.js';
 import { registerMatrix } from './matrix.js';
+import { registerMutate } from './mutate.js';
 import { registerList } from './list.js';
 import { registerQemu } from './qemu.js';
 import { registerRun } from './run.js';
@@ -24,6 +25,7 @@ registerShell(program);
 registerDoctor(program);
 registerSchema(program);
 registerMatrix(program);
+registerMutate(program);
 
 try {
   await program.parseAsync();

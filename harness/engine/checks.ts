@@ -39,17 +39,43 @@ export function messageFor(message: string | { qemu: string; message: string }[]
  * entries match actual ones in any order. Returns the actual entries, each projected on the keys of the
  * expected entry it matched and in that entry's place, so equal means matched; unmatched ones follow whole.
  */
-export function matchUnordered(want: Record<string, unknown>[], have: Record<string, unknown>[]): Record<string, unknown>[] {
+export function matchUnordered(want: Record<string, unknown>[], have: Record<string, unknown>[]): (Record<string, unknown> | null)[] {
   const unused = [...have];
   const result: (Record<string, unknown> | undefined)[] = want.map((w) => {
     const i = unused.findIndex((h) => Object.entries(w).every(([k, v]) => h[k] === v));
     return i >= 0 ? pick(unused.splice(i, 1)[0]!, Object.keys(w)) : undefined;
   });
-  // Pair each unmatched expectation with an unmatched actual entry, so the diff shows the difference.
-  const filled = result.map((r, i) => r ?? (unused.length ? pick(unused.shift()!, Object.keys(want[i]!)) : {}));
+  // Pair each unmatched expectation with an unmatched actual entry, so the diff shows the difference; with
+  // none left, null: never equal to an expectation, not even an empty one ({} means "any entry").
+  const filled = result.map((r, i) => r ?? (unused.length ? pick(unused.shift()!, Object.keys(want[i]!)) : null));
   return [...filled, ...unused];
 }
 
 export function pick(item: Record<string, unknown>, keys: string[]): Record<string, unknown> {
   return Object.fromEntries(keys.map((k) => [k, item[k] ?? null]));
 }
+
+type VersionedMessage = string | { qemu: string; message: string }[];
+
+/**
+ * Expected messages changed for `mutate`: the one for this version made unmatchable, and, where the
+ * scenario gives several, each other version's words put in its place (the versions must differ).
+ */
+export function messageMutants(message: VersionedMessage, version: string): { label: string; message: VersionedMessage }[] {
+  if (typeof message === 'string') return [{ label: 'message made unmatchable', message: `${message}${NEVER_MATCHES}` }];
+  const current = message.findIndex((m) => versionIn(version, m.qemu));
+  if (current < 0) return [];
+  const replace = (text: string) => message.map((m, i) => (i === current ? { ...m, message: text } : m));
+  return [
+    { label: 'message made unmatchable', message: replace(`${message[current]!.message}${NEVER_MATCHES}`) },
+    ...message
+      .filter((m, i) => i !== current && m.message !== message[current]!.message)
+      .map((m) => ({ label: `message of QEMU ${m.qemu} expected`, message: replace(m.message) })),
+  ];
+}
+
+/** What a mutant adds to an expected size: a page, which no QEMU or kernel rounding absorbs silently. */
+export const SIZE_NUDGE = 4096;
+
+/** Appended to a regular expression, makes it match nothing: a mutant of an expected output or message. */
+export const NEVER_MATCHES = '(?!)';

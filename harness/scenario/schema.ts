@@ -277,6 +277,9 @@ export const scenarioSchema = z
     files: z.record(ident, file).default({}),
     guests: z.record(ident, guest).refine((g) => Object.keys(g).length <= MAX_GUESTS, { message: `more than ${MAX_GUESTS} guests` }),
     steps: z.array(step).min(1).max(MAX_STEPS),
+    survivors: z.record(z.string().min(1), z.string().min(10, 'say why this mutant may survive, in a sentence')).default({}).meta({
+      description: '`nvdimm-harness mutate`: mutants (by the id it prints) that may pass, each with the reason no check can catch it',
+    }),
   })
   .superRefine((s, ctx) => {
     for (const [name, f] of Object.entries(s.files)) {

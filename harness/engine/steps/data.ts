@@ -2,10 +2,11 @@
 import { open } from 'node:fs/promises';
 import { CheckFailure, GuestCommandError } from '../../errors.js';
 import { formatSize } from '../../scenario/units.js';
-import { checkEqual, patternMismatch } from '../checks.js';
+import { checkEqual, patternMismatch, SIZE_NUDGE } from '../checks.js';
 import { ddBlocks, patternBytes, sha256 } from '../pattern.js';
 import { fileSha256 } from '../scenario-run.js';
-import type { StepKinds } from './kind.js';
+import type { PlannedArgs } from '../../scenario/plan.js';
+import { mutant, type Mutant, type StepKinds } from './kind.js';
 
 /**
  * By path: busybox's shell runs its own dd applet for a bare `dd`, and an image may put a dd that knows
@@ -36,7 +37,7 @@ export const dataSteps: StepKinds<'write' | 'expect-data' | 'expect-file'> = {
   'expect-data': {
     title: (a) =>
       `${a.guest}: ${a.device} at offset ${formatSize(a.offset)}, ${formatSize(a.length)}, ${a.match ? 'holds' : 'does not hold'} pattern "${a.pattern}"`,
-    async run(run, a, ctx) {
+    async observe(run, a, ctx): Promise<DeviceRead> {
       const { bs, start, count } = ddBlocks(a.offset, a.length);
       // Read into the guest's RAM and report each fact on its own labelled line: the byte count and dd's
       // status tell a failed or short read from different data.
@@ -50,27 +51,38 @@ export const dataSteps: StepKinds<'write' | 'expect-data' | 'expect-file'> = {
           ctx.commandTimeoutMs,
         );
       const field = (name: string) => new RegExp(`^${name}=(.*)$`, 'm').exec(r.stdout)?.[1]?.trim();
-      const [status, read, hash, head] = [field('dd'), Number(field('read')), field('sha')?.split(' ')[0], field('head')];
-      if (r.code !== 0 || status !== '0' || read !== a.length) {
+      return {
+        code: r.code,
+        status: field('dd'),
+        read: Number(field('read')),
+        sha256: field('sha')?.split(' ')[0],
+        head: field('head'),
+        stderr: r.stderr,
+      };
+    },
+    judge(a, seen: DeviceRead) {
+      const { status, read } = seen;
+      if (seen.code !== 0 || status !== '0' || read !== a.length) {
         throw new CheckFailure(
           {
-            why: `reading ${formatSize(a.length)} of ${a.device} in ${a.guest.name} at offset ${a.offset} failed: dd status ${status ?? r.code}, ${Number.isNaN(read) ? 'nothing' : read} bytes read`,
-            evidence: [['dd', r.stderr]],
+            why: `reading ${formatSize(a.length)} of ${a.device} in ${a.guest.name} at offset ${a.offset} failed: dd status ${status ?? seen.code}, ${Number.isNaN(read) ? 'nothing' : read} bytes read`,
+            evidence: [['dd', seen.stderr]],
           },
           `${a.length} bytes read`,
           `${Number.isNaN(read) ? 0 : read} bytes read`,
         );
       }
-      const found = hash === sha256(patternBytes(a.pattern, a.length));
+      const found = seen.sha256 === sha256(patternBytes(a.pattern, a.length));
       if (found !== a.match)
         throw patternMismatch(
           `${a.device} in ${a.guest.name} at ${a.offset}`,
           a.pattern,
           a.match,
           found,
-          `read bytes starting with ${head || '(nothing)'}`,
+          `read bytes starting with ${seen.head || '(nothing)'}`,
         );
     },
+    mutants: (a) => patternMutants(a),
   },
   'expect-file': {
     title: (a) => {
@@ -83,33 +95,45 @@ export const dataSteps: StepKinds<'write' | 'expect-data' | 'expect-file'> = {
         );
       return `host file ${a.file} ${parts.join(', ')}`;
     },
-    async run(run, a) {
+    async observe(run, a): Promise<FileSeen> {
       const { name, path } = a.file;
       const handle = await open(path, 'r');
       try {
-        if (a.size !== undefined) checkEqual(`size of host file ${name}`, a.size, (await handle.stat()).size);
-        if (a.pattern !== undefined) {
-          const length = a.length!;
-          const { buffer, bytesRead } = await handle.read(Buffer.alloc(length), 0, length, a.offset);
-          // A negative match means nothing if the range was not all there to compare.
-          if (bytesRead !== length)
-            throw new CheckFailure(`host file ${name} holds ${bytesRead} of the ${length} bytes at offset ${a.offset}`, length, bytesRead);
-          const found = buffer.equals(patternBytes(a.pattern, length));
-          if (found !== a.match)
-            throw patternMismatch(
-              `host file ${name} at ${a.offset}`,
-              a.pattern,
-              a.match,
-              found,
-              `found bytes starting with ${buffer.subarray(0, 16).toString('hex')}`,
-            );
+        const seen: FileSeen = { size: (await handle.stat()).size };
+        if (a.length !== undefined) {
+          const { buffer, bytesRead } = await handle.read(Buffer.alloc(a.length), 0, a.length, a.offset);
+          seen.range = buffer.subarray(0, bytesRead);
         }
+        if (a.unchanged !== undefined) seen.sha256 = { before: run.initialChecksums[name]!, now: await fileSha256(path) };
+        return seen;
       } finally {
         await handle.close();
       }
+    },
+    judge(a, seen: FileSeen) {
+      const { name } = a.file;
+      if (a.size !== undefined) checkEqual(`size of host file ${name}`, a.size, seen.size);
+      if (a.pattern !== undefined) {
+        const range = seen.range!;
+        // A negative match means nothing if the range was not all there to compare.
+        if (range.length !== a.length)
+          throw new CheckFailure(
+            `host file ${name} holds ${range.length} of the ${a.length} bytes at offset ${a.offset}`,
+            a.length,
+            range.length,
+          );
+        const found = range.equals(patternBytes(a.pattern, a.length));
+        if (found !== a.match)
+          throw patternMismatch(
+            `host file ${name} at ${a.offset}`,
+            a.pattern,
+            a.match,
+            found,
+            `found bytes starting with ${range.subarray(0, 16).toString('hex')}`,
+          );
+      }
       if (a.unchanged !== undefined) {
-        const before = run.initialChecksums[name];
-        const now = await fileSha256(path);
+        const { before, now } = seen.sha256!;
         if ((now === before) !== a.unchanged)
           throw new CheckFailure(
             `host file ${name} ${a.unchanged ? 'changed' : 'is unchanged'}: SHA-256 ${before} when the scenario started, ${now} now`,
@@ -118,5 +142,37 @@ export const dataSteps: StepKinds<'write' | 'expect-data' | 'expect-file'> = {
           );
       }
     },
+    mutants: (a) => [
+      ...(a.size !== undefined ? [mutant<'expect-file'>(`size+${SIZE_NUDGE}`, a, { size: a.size + SIZE_NUDGE })] : []),
+      ...(a.unchanged !== undefined ? [mutant<'expect-file'>('unchanged inverted', a, { unchanged: !a.unchanged })] : []),
+      ...(a.pattern !== undefined ? patternMutants(a) : []),
+    ],
   },
 };
+
+interface DeviceRead {
+  code: number;
+  status: string | undefined;
+  read: number;
+  sha256: string | undefined;
+  head: string | undefined;
+  stderr: string;
+}
+
+interface FileSeen {
+  size: number;
+  /** The bytes of the checked range that the file has. */
+  range?: Buffer;
+  sha256?: { before: string; now: string };
+}
+
+/**
+ * `match` inverted; and for a positive match, another pattern. (Another pattern of a negative match would
+ * still not be there: no mutant.)
+ */
+function patternMutants<K extends 'expect-data' | 'expect-file'>(a: PlannedArgs<K>): Mutant<K>[] {
+  const args = a as PlannedArgs<'expect-data'>;
+  const out = [mutant<'expect-data'>('match inverted', args, { match: !args.match })];
+  if (args.match) out.push(mutant<'expect-data'>('another pattern', args, { pattern: `${args.pattern}-mutant` }));
+  return out as unknown as Mutant<K>[];
+}

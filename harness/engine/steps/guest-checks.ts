@@ -1,16 +1,21 @@
 /** Steps that run commands in a guest and check what they print: any command, ndctl's listing, a block device's size. */
 import { CheckFailure, GuestCommandError } from '../../errors.js';
 import type { Guest } from '../../guest/guest.js';
+import type { ExecResult } from '../../guest/ssh.js';
 import { NDCTL_LIST, parseNdctlList, type NdctlTopology } from '../../guest/ndctl.js';
 import { formatSize } from '../../scenario/units.js';
-import { checkEqual, matchUnordered } from '../checks.js';
-import type { StepKinds } from './kind.js';
+import { checkEqual, matchUnordered, NEVER_MATCHES, SIZE_NUDGE } from '../checks.js';
+import { mutant, type Mutant, type StepKinds } from './kind.js';
+
+const NAMESPACE_MODES = ['raw', 'fsdax', 'devdax', 'sector'] as const;
+
+type Entry = Record<string, unknown>;
 
 export const guestCheckSteps: StepKinds<'run' | 'expect-ndctl' | 'expect-blockdev'> = {
   run: {
     title: (a) => `${a.guest}: \`${a.command}\` exits ${a.exit}${a.output ? ` printing /${a.output}/` : ''}`,
-    async run(run, a, ctx) {
-      const r = await run.guest(a.guest).exec(a.command, undefined, ctx.commandTimeoutMs);
+    observe: (run, a, ctx): Promise<ExecResult> => run.guest(a.guest).exec(a.command, undefined, ctx.commandTimeoutMs),
+    judge(a, r: ExecResult) {
       const output = `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
       checkEqual(`exit status of \`${a.command}\` in ${a.guest.name}`, a.exit, r.code, output);
       if (a.output && !new RegExp(a.output, 'm').test(`${r.stdout}\n${r.stderr}`)) {
@@ -21,6 +26,10 @@ export const guestCheckSteps: StepKinds<'run' | 'expect-ndctl' | 'expect-blockde
         );
       }
     },
+    mutants: (a) => [
+      mutant('exit changed', a, { exit: a.exit === 0 ? 1 : 0 }),
+      ...(a.output ? [mutant('output made unmatchable', a, { output: a.output + NEVER_MATCHES })] : []),
+    ],
   },
   'expect-ndctl': {
     title: (a) => {
@@ -34,8 +43,8 @@ export const guestCheckSteps: StepKinds<'run' | 'expect-ndctl' | 'expect-blockde
         );
       return `${a.guest}: ndctl lists ${parts.join(', ')}`;
     },
-    async run(run, a, ctx) {
-      const { topology, stdout } = await ndctl(run.guest(a.guest), ctx.commandTimeoutMs);
+    observe: (run, a, ctx) => ndctl(run.guest(a.guest), ctx.commandTimeoutMs),
+    judge(a, { topology, stdout }: { topology: NdctlTopology; stdout: string }) {
       // Compare only what the scenario asks about, so the diff shows just that.
       const expected: Record<string, unknown> = {};
       const actual: Record<string, unknown> = {};
@@ -46,23 +55,58 @@ export const guestCheckSteps: StepKinds<'run' | 'expect-ndctl' | 'expect-blockde
       for (const key of ['regions', 'namespaces'] as const) {
         const want = a[key];
         if (want === undefined) continue;
-        const have = topology[key] as unknown as Record<string, unknown>[];
+        const have = topology[key] as unknown as Entry[];
         expected[key] = want;
         actual[key] = typeof want === 'number' ? have.length : matchUnordered(want, have);
       }
       checkEqual(`ndctl in ${a.guest.name}`, expected, actual, `ndctl list printed:\n${stdout}`);
     },
+    mutants(a) {
+      const out: Mutant<'expect-ndctl'>[] = [];
+      if (a.dimms !== undefined) out.push(mutant('dimms+1', a, { dimms: a.dimms + 1 }));
+      for (const key of ['regions', 'namespaces'] as const) {
+        const want = a[key];
+        if (want === undefined) continue;
+        if (typeof want === 'number') {
+          out.push(mutant(`${key}+1`, a, { [key]: want + 1 }));
+          continue;
+        }
+        // One more entry matches any item: it fails only if every listed item was already matched.
+        out.push(mutant(`${key}: one more`, a, { [key]: [...want, {}] }));
+        want.forEach((entry: Entry, i) => {
+          for (const [field, value] of Object.entries(entry)) {
+            const changed = changedValue(field, value);
+            if (changed === undefined) continue;
+            const list = want.map((e: Entry, j) => (j === i ? { ...e, [field]: changed } : e));
+            out.push(mutant(`${key}.${i}.${field} changed`, a, { [key]: list }));
+          }
+        });
+      }
+      return out;
+    },
   },
   'expect-blockdev': {
     title: (a) => `${a.guest}: ${a.device} is ${formatSize(a.size)}`,
-    async run(run, a, ctx) {
-      const r = await run.guest(a.guest).exec(`blockdev --getsize64 ${a.device}`, undefined, ctx.commandTimeoutMs);
+    observe: (run, a, ctx): Promise<ExecResult> =>
+      run.guest(a.guest).exec(`blockdev --getsize64 ${a.device}`, undefined, ctx.commandTimeoutMs),
+    judge(a, r: ExecResult) {
       if (r.code !== 0)
         throw new CheckFailure(`${a.device} in ${a.guest.name}: ${r.stderr.trim() || `blockdev exited ${r.code}`}`, a.size, null);
       checkEqual(`size of ${a.device} in ${a.guest.name}`, a.size, Number(r.stdout.trim()));
     },
+    mutants: (a) => [mutant(`size+${SIZE_NUDGE}`, a, { size: a.size + SIZE_NUDGE })],
   },
 };
+
+/** An expected ndctl field changed so that it cannot match what it matched. */
+function changedValue(field: string, value: unknown): unknown {
+  if (field === 'size') return (value as number) + SIZE_NUDGE;
+  if (field === 'type') return value === 'pmem' ? 'blk' : 'pmem';
+  if (field === 'mode')
+    return NAMESPACE_MODES[(NAMESPACE_MODES.indexOf(value as (typeof NAMESPACE_MODES)[number]) + 1) % NAMESPACE_MODES.length];
+  if (typeof value === 'string') return `${value}x`;
+  return undefined;
+}
 
 export async function ndctl(guest: Guest, timeoutMs: number): Promise<{ topology: NdctlTopology; stdout: string }> {
   const r = await guest.exec(NDCTL_LIST, undefined, timeoutMs);
@@ -74,7 +118,7 @@ export async function ndctl(guest: Guest, timeoutMs: number): Promise<{ topology
   return { topology: parseNdctlList(r.stdout), stdout: r.stdout };
 }
 
-function describeEach(items: Record<string, unknown>[]): string {
+function describeEach(items: Entry[]): string {
   return `[${items
     .map((i) =>
       Object.entries(i)

@@ -4,66 +4,101 @@ import { CheckFailure } from '../../errors.js';
 import { hotplug, HmpError } from '../../qemu/hotplug.js';
 import { QmpError } from '../../qemu/qmp.js';
 import { formatSize } from '../../scenario/units.js';
-import { checkEqual, messageFor, pick } from '../checks.js';
+import { checkEqual, messageFor, messageMutants, NEVER_MATCHES, pick, SIZE_NUDGE } from '../checks.js';
 import { hotplugTimeoutMs } from '../environment.js';
 import { ndctl } from './guest-checks.js';
-import type { StepKinds } from './kind.js';
+import { mutant, type Mutant, type StepKinds } from './kind.js';
 
 /** How often the guest's NVDIMMs are listed while waiting for a hot-plugged one; it appears in about 0.2 s under TCG. */
 const HOTPLUG_POLL_MS = 100;
+
+/** What a hotplug did: QEMU's refusal in its own words, or how many NVDIMMs the guest listed before and after. */
+type HotplugSeen = { refused: string } | { before: number; after: number; listing: string; waitedMs: number };
+
+type MemoryDevice = Record<string, unknown>;
 
 export const hotplugSteps: StepKinds<'hotplug' | 'expect-memory-devices'> = {
   hotplug: {
     title: (a) =>
       `${a.guest}: hot-plug ${a.id} (${a.backend.size === undefined ? `file ${a.backend.file}` : formatSize(a.backend.size)}) via ${a.via.toUpperCase()}` +
       (a.error ? ', refused' : ''),
-    async run(run, a, ctx) {
+    async observe(run, a, ctx): Promise<HotplugSeen> {
       const guest = run.guest(a.guest);
       const before = (await ndctl(guest, ctx.commandTimeoutMs)).topology.dimms.length;
-      const expected = a.error === undefined ? undefined : messageFor(a.error, run.env.qemu.version);
       try {
         await hotplug(guest.qmp!, run.env.qemu.version, a.device, a.via);
       } catch (e) {
-        if (!expected || !(e instanceof QmpError || e instanceof HmpError)) throw e;
-        const said = e instanceof QmpError ? e.desc : e.reply;
-        if (!expected.test(said))
-          throw new CheckFailure(
-            `QEMU refused the hotplug of ${a.device.id} with another message than /${expected.source}/: ${said}`,
-            expected.source,
-            said,
-          );
-        return;
+        if (e instanceof QmpError) return { refused: e.desc };
+        if (e instanceof HmpError) return { refused: e.reply };
+        throw e;
       }
-      if (expected)
-        throw new CheckFailure(
-          `QEMU accepted the hotplug of ${a.device.id}; expected a refusal matching /${expected.source}/`,
-          expected.source,
-          'accepted',
-        );
       // The guest learns of the device through an ACPI notification: poll for it rather than sleep.
       const timeout = hotplugTimeoutMs(run.env);
-      const deadline = Date.now() + timeout;
+      const started = Date.now();
       for (;;) {
         const { topology, stdout } = await ndctl(guest, ctx.commandTimeoutMs);
-        if (topology.dimms.length > before) return;
-        if (Date.now() > deadline)
-          throw new CheckFailure(
-            `${a.guest.name} still lists ${before} NVDIMM(s) ${timeout / 1000} s after the hotplug of ${a.device.id}:\n${stdout}`,
-            before + 1,
-            topology.dimms.length,
-          );
+        const waitedMs = Date.now() - started;
+        if (topology.dimms.length > before || waitedMs > timeout)
+          return { before, after: topology.dimms.length, listing: stdout, waitedMs };
         await sleep(HOTPLUG_POLL_MS);
       }
     },
+    judge(a, seen: HotplugSeen, qemuVersion) {
+      const id = a.device.id;
+      if (a.error !== undefined) {
+        const expected = messageFor(a.error, qemuVersion);
+        if (!('refused' in seen))
+          throw new CheckFailure(
+            `QEMU accepted the hotplug of ${id}; expected a refusal matching /${expected.source}/`,
+            expected.source,
+            'accepted',
+          );
+        if (!expected.test(seen.refused))
+          throw new CheckFailure(
+            `QEMU refused the hotplug of ${id} with another message than /${expected.source}/: ${seen.refused}`,
+            expected.source,
+            seen.refused,
+          );
+        return;
+      }
+      if ('refused' in seen) throw new CheckFailure(`QEMU refused the hotplug of ${id}: ${seen.refused}`, 'accepted', seen.refused);
+      if (seen.after <= seen.before)
+        throw new CheckFailure(
+          `${a.guest.name} still lists ${seen.before} NVDIMM(s) ${(seen.waitedMs / 1000).toFixed(1)} s after the hotplug of ${id}:\n${seen.listing}`,
+          seen.before + 1,
+          seen.after,
+        );
+    },
+    mutants: (a, qemuVersion) =>
+      a.error === undefined
+        ? [mutant('refusal expected', a, { error: NEVER_MATCHES })]
+        : [
+            mutant('acceptance expected', a, { error: undefined }),
+            ...messageMutants(a.error, qemuVersion).map((m) => mutant<'hotplug'>(m.label, a, { error: m.message })),
+          ],
   },
   'expect-memory-devices': {
     title: (a) =>
       `${a.guest}: query-memory-devices lists ${a.nvdimms.map((n) => `${n.id}${n.hotplugged ? ' (hotplugged)' : n.hotplugged === false ? ' (cold-plugged)' : ''}`).join(', ') || 'no NVDIMM'}`,
-    async run(run, a) {
-      const devices = await run.guest(a.guest).qmp!.execute<{ type: string; data: Record<string, unknown> }[]>('query-memory-devices');
-      const nvdimms = devices.filter((d) => d.type === 'nvdimm').map((d) => d.data);
+    async observe(run, a): Promise<MemoryDevice[]> {
+      const devices = await run.guest(a.guest).qmp!.execute<{ type: string; data: MemoryDevice }[]>('query-memory-devices');
+      return devices.filter((d) => d.type === 'nvdimm').map((d) => d.data);
+    },
+    judge(a, nvdimms: MemoryDevice[]) {
       const actual = nvdimms.map((d, i) => (i < a.nvdimms.length ? pick(d, Object.keys(a.nvdimms[i]!)) : d));
       checkEqual(`NVDIMMs in query-memory-devices of ${a.guest.name}`, a.nvdimms, actual);
+    },
+    mutants(a) {
+      const out: Mutant<'expect-memory-devices'>[] = [mutant('one more NVDIMM', a, { nvdimms: [...a.nvdimms, { id: 'mutant' }] })];
+      if (a.nvdimms.length > 0) out.push(mutant('one NVDIMM fewer', a, { nvdimms: a.nvdimms.slice(0, -1) }));
+      a.nvdimms.forEach((n, i) => {
+        const change = (label: string, entry: (typeof a.nvdimms)[number]) =>
+          out.push(mutant(`nvdimms.${i}.${label}`, a, { nvdimms: a.nvdimms.map((e, j) => (j === i ? entry : e)) }));
+        change('id changed', { ...n, id: `${n.id}x` });
+        if (n.size !== undefined) change(`size+${SIZE_NUDGE}`, { ...n, size: n.size + SIZE_NUDGE });
+        if (n.hotplugged !== undefined) change('hotplugged inverted', { ...n, hotplugged: !n.hotplugged });
+      });
+      return out;
     },
   },
 };

@@ -1,12 +1,11 @@
 /** Every kind of step, by its action name: adding one is its module here plus its schema entry. */
-import type { ActionName } from '../../scenario/schema.js';
+import type { ActionName, Step } from '../../scenario/schema.js';
 import { actionOf, type PlannedStep } from '../../scenario/plan.js';
-import type { Step } from '../../scenario/schema.js';
 import type { ScenarioRun } from '../scenario-run.js';
 import { dataSteps } from './data.js';
 import { guestCheckSteps } from './guest-checks.js';
 import { hotplugSteps } from './hotplug.js';
-import type { StepContext, StepKinds } from './kind.js';
+import type { CheckKind, Mutant, StepContext, StepKinds } from './kind.js';
 import { lifecycleSteps } from './lifecycle.js';
 
 const kinds: StepKinds<ActionName> = { ...lifecycleSteps, ...guestCheckSteps, ...dataSteps, ...hotplugSteps };
@@ -14,15 +13,47 @@ const kinds: StepKinds<ActionName> = { ...lifecycleSteps, ...guestCheckSteps, ..
 /** Steps that change what later steps see (a `run` command may: it counts as one); the others only look. A name filter never skips these. */
 export const SETUP_ACTIONS: ReadonlySet<ActionName> = new Set(['boot', 'stop', 'reboot', 'restart', 'write', 'hotplug', 'run']);
 
+/** Each command a step runs in a guest may take this long, unless the step says `timeout:`. */
+const DEFAULT_COMMAND_TIMEOUT_S = 60;
+
 export function stepTitle(step: Step): string {
   const action = actionOf(step);
   return step.name ?? (kinds[action].title as (a: unknown) => string)(step[action]);
 }
 
-/** Each command a step runs in a guest may take this long, unless the step says `timeout:`. */
-const DEFAULT_COMMAND_TIMEOUT_S = 60;
+function checkKind(step: PlannedStep): CheckKind<ActionName, unknown> | undefined {
+  const kind = kinds[step.action];
+  return 'observe' in kind ? (kind as unknown as CheckKind<ActionName, unknown>) : undefined;
+}
 
-export function runStep(run: ScenarioRun, step: PlannedStep, progress: (event: string) => void = () => {}): Promise<void> {
+/** Runs a step; a check's observation is returned once it has been judged to hold (`mutate` judges it again). */
+export async function runStep(
+  run: ScenarioRun,
+  step: PlannedStep,
+  progress: (event: string) => void = () => {},
+): Promise<{ seen?: unknown }> {
   const ctx: StepContext = { progress, commandTimeoutMs: (step.source.timeout ?? DEFAULT_COMMAND_TIMEOUT_S) * 1000 };
-  return (kinds[step.action].run as (r: ScenarioRun, a: unknown, c: StepContext) => Promise<void>)(run, step.args, ctx);
+  const check = checkKind(step);
+  if (!check) {
+    await (kinds[step.action] as { run(r: ScenarioRun, a: unknown, c: StepContext): Promise<void> }).run(run, step.args, ctx);
+    return {};
+  }
+  const seen = await check.observe(run, step.args as never, ctx);
+  check.judge(step.args as never, seen, run.env.qemu.version);
+  return { seen };
+}
+
+/** A check step's expectations changed one at a time; none for a step that acts. */
+export function stepMutants(step: PlannedStep, qemuVersion: string): Mutant<ActionName>[] {
+  return checkKind(step)?.mutants(step.args as never, qemuVersion) ?? [];
+}
+
+/** Judges changed expectations against what a step saw: the CheckFailure, or undefined if they hold too. */
+export function judgeAgain(step: PlannedStep, args: unknown, seen: unknown, qemuVersion: string): Error | undefined {
+  try {
+    checkKind(step)!.judge(args as never, seen, qemuVersion);
+    return undefined;
+  } catch (e) {
+    return e as Error;
+  }
 }

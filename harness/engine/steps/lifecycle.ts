@@ -1,7 +1,14 @@
 /** Steps that start, stop and restart guests, and the start that QEMU must refuse. */
 import { CheckFailure } from '../../errors.js';
-import { checkEqual, messageFor } from '../checks.js';
-import type { StepKinds } from './kind.js';
+import type { Outcome } from '../../guest/guest.js';
+import { checkEqual, messageFor, messageMutants } from '../checks.js';
+import { mutant, type StepKinds } from './kind.js';
+
+interface StartSeen {
+  outcome: Outcome;
+  commandLine: string;
+  console: string;
+}
 
 export const lifecycleSteps: StepKinds<'boot' | 'stop' | 'reboot' | 'restart' | 'expect-start-failure'> = {
   boot: {
@@ -22,9 +29,13 @@ export const lifecycleSteps: StepKinds<'boot' | 'stop' | 'reboot' | 'restart' | 
   },
   'expect-start-failure': {
     title: (a) => `QEMU refuses to start ${a.guest}${typeof a.message === 'string' ? ` with /${a.message}/` : ''}`,
-    async run(run, a) {
-      const message = messageFor(a.message, run.env.qemu.version);
+    async observe(run, a): Promise<StartSeen> {
       const { outcome, guest } = await run.startExpectingRefusal(a.guest);
+      return { outcome, commandLine: guest.commandLine, console: guest.console.excerpt() };
+    },
+    judge(a, seen: StartSeen, qemuVersion) {
+      const message = messageFor(a.message, qemuVersion);
+      const { outcome } = seen;
       if (!('exit' in outcome)) {
         const what =
           'reached' in outcome
@@ -35,8 +46,8 @@ export const lifecycleSteps: StepKinds<'boot' | 'stop' | 'reboot' | 'restart' | 
         throw new CheckFailure(
           {
             why: `expected QEMU to refuse ${a.guest.name}: ${what}`,
-            command: guest.commandLine,
-            evidence: [['serial console', guest.console.excerpt()]],
+            command: seen.commandLine,
+            evidence: [['serial console', seen.console]],
           },
           'QEMU refuses the configuration',
           what,
@@ -46,11 +57,15 @@ export const lifecycleSteps: StepKinds<'boot' | 'stop' | 'reboot' | 'restart' | 
       checkEqual(`QEMU's exit status for ${a.guest.name}`, a.status, exit.code ?? exit.signal, `stderr: ${exit.stderr}`);
       if (!message.test(exit.stderr)) {
         throw new CheckFailure(
-          `QEMU ${run.env.qemu.version} refused ${a.guest.name} with another message than /${message.source}/:\n${exit.stderr}`,
+          `QEMU ${qemuVersion} refused ${a.guest.name} with another message than /${message.source}/:\n${exit.stderr}`,
           message.source,
           exit.stderr,
         );
       }
     },
+    mutants: (a, qemuVersion) => [
+      mutant('status changed', a, { status: a.status + 1 }),
+      ...messageMutants(a.message, qemuVersion).map((m) => mutant<'expect-start-failure'>(m.label, a, { message: m.message })),
+    ],
   },
 };

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { configurationMutants } from './mutate.js';
+
+const SCENARIO = `name: m
+files: { a: { size: 1G } }
+guests:
+  vm:
+    memory: { ram: 512M, slots: 2, maxmem: 2G }
+    nvdimms: [{ id: nv1, backend: { file: a }, label-size: 128K }]
+steps:
+  - boot: vm
+  - hotplug: { guest: vm, id: nv2, backend: { file: a, share: off }, error: "no free slots" }
+`;
+
+describe('configurationMutants', () => {
+  const mutants = configurationMutants(SCENARIO);
+  const byId = Object.fromEntries(mutants.map((m) => [m.id, parse(m.text) as Record<string, any>]));
+
+  it('flips share on every backend, cold- and hot-plugged (share defaults to on)', () => {
+    expect(byId['guests.vm.nvdimms.0.backend.share: on -> off']!.guests.vm.nvdimms[0].backend.share).toBe('off');
+    expect(byId['steps.1.hotplug.backend.share: off -> on']!.steps[1].hotplug.backend.share).toBe('on');
+  });
+
+  it('drops and doubles each label size', () => {
+    expect(byId['guests.vm.nvdimms.0.label-size: dropped']!.guests.vm.nvdimms[0]).not.toHaveProperty('label-size');
+    expect(byId['guests.vm.nvdimms.0.label-size: doubled']!.guests.vm.nvdimms[0]['label-size']).toBe('128K + 128K');
+  });
+
+  it('raises slots and maxmem where a refusal is expected, and only there', () => {
+    expect(byId['guests.vm.memory.slots: raised by 4']!.guests.vm.memory.slots).toBe(6);
+    expect(byId['guests.vm.memory.maxmem: raised by 4G']!.guests.vm.memory.maxmem).toBe('2G + 4G');
+    const noRefusal = configurationMutants(SCENARIO.replace(/, error: "no free slots"/, ''));
+    expect(noRefusal.map((m) => m.id).filter((id) => /slots|maxmem/.test(id))).toEqual([]);
+    const gatedAway = configurationMutants(SCENARIO, (step) => step !== 1);
+    expect(gatedAway.map((m) => m.id).filter((id) => /slots|maxmem/.test(id))).toEqual([]);
+  });
+
+  it('keeps everything else as it was', () => {
+    expect(mutants).toHaveLength(6);
+    for (const m of mutants) expect((parse(m.text) as { name: string }).name).toBe('m');
+  });
+});

@@ -1,0 +1,155 @@
+/**
+ * Mutation checks of a scenario: proof that each of its checks can fail. Expectation mutants (an expected
+ * size, count, mode or flag changed, `match` inverted, one version's message expected on another) are
+ * judged against what one real run observed, with no extra boot. Configuration mutants (`share` flipped,
+ * `label-size` dropped or changed, `slots`/`maxmem` raised for a guest QEMU is expected to refuse) change the file and
+ * run it again: a mutant under which every step still passes survives.
+ */
+import { isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
+import { ScenarioError, parseScenario, type LoadedScenario } from '../scenario/load.js';
+import type { PlannedStep } from '../scenario/plan.js';
+import type { Environment } from './environment.js';
+import { ScenarioRun } from './scenario-run.js';
+import { judgeAgain, runStep, stepMutants } from './steps/index.js';
+
+export interface StepResult {
+  step: PlannedStep;
+  status: 'passed' | 'failed' | 'skipped';
+  seen?: unknown;
+  error?: Error;
+}
+
+export interface MutantResult {
+  /** Where the change is, and what it is: the id a scenario's `survivors:` names. */
+  id: string;
+  kind: 'expectation' | 'configuration';
+  outcome: 'killed' | 'survived' | 'refused by the loader';
+  /** Why it was killed: the first failure it caused. */
+  detail?: string;
+}
+
+/** Runs every step in order, as a scenario run does, keeping each check's observation; stops at the first failure. */
+export async function runAllSteps(loaded: LoadedScenario, env: Environment, artifacts: string): Promise<StepResult[]> {
+  const run = await ScenarioRun.open(loaded, env, artifacts);
+  const results: StepResult[] = [];
+  let failed = false;
+  try {
+    if (run.skipReason()) return run.plan.steps.map((step) => ({ step, status: 'skipped' }));
+    for (const step of run.plan.steps) {
+      if (failed || run.stepSkipReason(step)) {
+        results.push({ step, status: 'skipped' });
+        continue;
+      }
+      try {
+        const { seen } = await runStep(run, step);
+        results.push({ step, status: 'passed', seen });
+      } catch (e) {
+        failed = true;
+        results.push({ step, status: 'failed', error: e as Error });
+      }
+    }
+    return results;
+  } finally {
+    await run.close(false);
+  }
+}
+
+/** Each check that passed, judged again with each of its expectations changed. */
+export function expectationMutants(results: StepResult[], qemuVersion: string): MutantResult[] {
+  return results.flatMap(({ step, status, seen }) =>
+    status !== 'passed'
+      ? []
+      : stepMutants(step, qemuVersion).map((m): MutantResult => {
+          const error = judgeAgain(step, m.args, seen, qemuVersion);
+          return {
+            id: `steps.${step.index}.${step.action}: ${m.label}`,
+            kind: 'expectation',
+            outcome: error ? 'killed' : 'survived',
+            detail: error?.message.split('\n')[0],
+          };
+        }),
+  );
+}
+
+/**
+ * The scenario's text changed once per configuration mutant. `ran`: the steps that ran in the real run; a
+ * refusal gated away by its `when:` is no reason to raise its guest's slots or maxmem.
+ */
+export function configurationMutants(text: string, ran: (index: number) => boolean = () => true): { id: string; text: string }[] {
+  const mutants: { id: string; text: string }[] = [];
+  const base = parseDocument(text);
+  const changed = (id: string, edit: (doc: Document) => void) => {
+    const doc = base.clone();
+    edit(doc);
+    mutants.push({ id, text: doc.toString() });
+  };
+  const backends: (string | number)[][] = [];
+  const labelled: (string | number)[][] = [];
+  const guests = base.get('guests');
+  if (isMap(guests)) {
+    for (const pair of guests.items) {
+      const name = isScalar(pair.key) ? String(pair.key.value) : '';
+      const nvdimms = base.getIn(['guests', name, 'nvdimms']);
+      if (!isSeq(nvdimms)) continue;
+      nvdimms.items.forEach((n, i) => {
+        backends.push(['guests', name, 'nvdimms', i, 'backend']);
+        if (isMap(n) && n.has('label-size')) labelled.push(['guests', name, 'nvdimms', i]);
+      });
+    }
+  }
+  const steps = base.get('steps');
+  /** Guests QEMU is expected to refuse something for, in a step that ran. */
+  const refused = new Set<string>();
+  if (isSeq(steps)) {
+    steps.items.forEach((st, i) => {
+      if (!isMap(st)) return;
+      const start = st.get('expect-start-failure');
+      if (isMap(start) && ran(i)) refused.add(String(start.get('guest')));
+      const hotplug = st.get('hotplug');
+      if (!isMap(hotplug)) return;
+      if (hotplug.has('error') && ran(i)) refused.add(String(hotplug.get('guest')));
+      backends.push(['steps', i, 'hotplug', 'backend']);
+      if (hotplug.has('label-size')) labelled.push(['steps', i, 'hotplug']);
+    });
+  }
+  for (const path of backends) {
+    const share = base.getIn([...path, 'share']);
+    const on = share === undefined || share === true || share === 'on';
+    changed(`${path.join('.')}.share: ${on ? 'on -> off' : 'off -> on'}`, (doc) => doc.setIn([...path, 'share'], on ? 'off' : 'on'));
+  }
+  for (const path of labelled) {
+    changed(`${path.join('.')}.label-size: dropped`, (doc) => doc.deleteIn([...path, 'label-size']));
+    changed(`${path.join('.')}.label-size: doubled`, (doc) => {
+      const size = String(base.getIn([...path, 'label-size']));
+      doc.setIn([...path, 'label-size'], `${size} + ${size}`);
+    });
+  }
+  for (const name of refused) {
+    const memory = ['guests', name, 'memory'];
+    const slots = base.getIn([...memory, 'slots']);
+    if (typeof slots === 'number') changed(`${memory.join('.')}.slots: raised by 4`, (doc) => doc.setIn([...memory, 'slots'], slots + 4));
+    const maxmem = base.getIn([...memory, 'maxmem']);
+    if (maxmem !== undefined)
+      changed(`${memory.join('.')}.maxmem: raised by 4G`, (doc) => doc.setIn([...memory, 'maxmem'], `${String(maxmem)} + 4G`));
+  }
+  return mutants;
+}
+
+/** Runs a configuration mutant: killed if any step fails, survived if every step passes. */
+export async function runConfigurationMutant(
+  mutantText: string,
+  file: string,
+  id: string,
+  env: Environment,
+  artifacts: string,
+): Promise<MutantResult> {
+  let loaded: LoadedScenario;
+  try {
+    loaded = parseScenario(mutantText, file);
+  } catch (e) {
+    if (!(e instanceof ScenarioError)) throw e;
+    return { id, kind: 'configuration', outcome: 'refused by the loader', detail: e.issues[0]?.message };
+  }
+  const failed = (await runAllSteps(loaded, env, artifacts)).find((r) => r.status === 'failed');
+  return { id, kind: 'configuration', outcome: failed ? 'killed' : 'survived', detail: failed?.error?.message.split('\n')[0] };
+}
