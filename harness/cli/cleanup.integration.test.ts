@@ -1,13 +1,15 @@
 /**
  * Nothing of a run is left behind, however it ends: each test runs the real CLI on a real scenario with a
- * private TMPDIR, ends it one way, and then looks for QEMU processes and files under that TMPDIR.
+ * private TMPDIR, ends it one way, and then looks for QEMU processes, files under that TMPDIR and run
+ * directories in its per-user parent.
  */
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runDirParent } from '../engine/janitor.js';
 
 const CLI = join(import.meta.dirname, '../../bin/nvdimm-harness.js');
 let tmp: string;
@@ -51,19 +53,28 @@ function startRun(scenario = 'scenarios/basic.yaml') {
   });
 }
 
-async function leftovers(): Promise<{ qemus: number; files: string[] }> {
+/**
+ * QEMUs of the run still running, files left in TMPDIR, and run directories left in the per-user parent.
+ * The parent itself (`nvdimm-harness-<uid>`, 0700) stays on purpose: removing it when empty would race with
+ * another run making its directory in it (see engine/janitor.ts). It must be empty and still private.
+ */
+async function leftovers(): Promise<{ qemus: number; files: string[]; runDirs: string[] }> {
   // QEMU may take a moment to be reaped after its parent goes.
   await until('QEMU processes to go', async () => ((await qemusOf(tmp)).length === 0 ? true : undefined), 5_000).catch(() => undefined);
+  const parent = runDirParent(tmp);
   // tsx-*: the TypeScript loader's compile cache, kept on purpose and not the run's.
-  const files = (await readdir(tmp)).filter((f) => f !== 'artifacts' && !f.startsWith('tsx-'));
-  return { qemus: (await qemusOf(tmp)).length, files };
+  const files = (await readdir(tmp)).filter((f) => f !== 'artifacts' && !f.startsWith('tsx-') && join(tmp, f) !== parent);
+  const parentStat = await lstat(parent).catch(() => undefined);
+  if (parentStat) expect(parentStat.isDirectory() && (parentStat.mode & 0o777).toString(8)).toBe('700');
+  const runDirs = parentStat ? await readdir(parent) : [];
+  return { qemus: (await qemusOf(tmp)).length, files, runDirs };
 }
 
 describe('a run leaves no QEMU process and no temporary file', { timeout: 180_000 }, () => {
   it('after passing', async () => {
     const result = await startRun();
     expect(result.exitCode, `${result.stdout}${result.stderr}`).toBe(0);
-    expect(await leftovers()).toEqual({ qemus: 0, files: [] });
+    expect(await leftovers()).toEqual({ qemus: 0, files: [], runDirs: [] });
   });
 
   it('after a failing step, keeping only the logs as artifacts', async () => {
@@ -77,7 +88,7 @@ describe('a run leaves no QEMU process and no temporary file', { timeout: 180_00
       const result = await startRun(join(scenarioDir, 'broken.yaml'));
       expect(result.exitCode).toBe(1);
       expect(result.stdout).toMatch(/expected .*1073479680.*got .*1073610752/);
-      expect(await leftovers()).toEqual({ qemus: 0, files: [] });
+      expect(await leftovers()).toEqual({ qemus: 0, files: [], runDirs: [] });
       const [kept] = await readdir(join(tmp, 'artifacts'));
       expect((await readdir(join(tmp, 'artifacts', kept!))).sort()).toEqual([
         'label.cmdline',
@@ -102,7 +113,7 @@ describe('a run leaves no QEMU process and no temporary file', { timeout: 180_00
       run.kill(signal);
       const result = await run;
       expect(result.exitCode, `${result.stdout}${result.stderr}`).toBe(code);
-      expect(await leftovers()).toEqual({ qemus: 0, files: [] });
+      expect(await leftovers()).toEqual({ qemus: 0, files: [], runDirs: [] });
     });
   }
 
@@ -116,8 +127,9 @@ describe('a run leaves no QEMU process and no temporary file', { timeout: 180_00
     process.kill(qemu!.ppid, 'SIGKILL');
     const result = await run;
     expect(result.exitCode).not.toBe(0);
-    // vitest, crashing on the lost worker, leaves its own SSR cache folder: only the harness's are checked.
-    const { qemus, files } = await leftovers();
-    expect({ qemus, files: files.filter((f) => f.startsWith('nvdimm-harness-')) }).toEqual({ qemus: 0, files: [] });
+    // vitest, crashing on the lost worker, leaves its own SSR cache folder in TMPDIR: only the harness's run
+    // directories are checked.
+    const { qemus, runDirs } = await leftovers();
+    expect({ qemus, runDirs }).toEqual({ qemus: 0, runDirs: [] });
   });
 });

@@ -1,6 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { guestImage, type GuestImage } from '../images/build.js';
 import { DEFAULT_IMAGE } from '../images/recipe.js';
 import { findQemu, type QemuBinary } from '../qemu/binary.js';
@@ -8,7 +6,7 @@ import { chooseAccel, type AccelDecision } from '../qemu/kvm.js';
 import { Guest } from '../guest/guest.js';
 import { runKeyPair } from '../guest/ssh.js';
 import { setting } from '../settings.js';
-import { claimRunDir, RUN_DIR_PREFIX } from './janitor.js';
+import { createRunDir } from './janitor.js';
 
 /** The QEMU, guest image and accelerator a scenario runs on. */
 export interface Environment {
@@ -43,10 +41,9 @@ export function hotplugTimeoutMs(env: Environment): number {
 
 /** Boots the image under KVM without NVDIMMs: success is the guest's init printing its first marker. */
 async function probeKvm(qemu: QemuBinary, image: GuestImage): Promise<boolean> {
-  const dir = await mkdtemp(join(tmpdir(), `${RUN_DIR_PREFIX}kvm-probe-`));
+  const dir = await createRunDir('kvm-probe');
   let guest: Guest | undefined;
   try {
-    await claimRunDir(dir);
     guest = await Guest.launch({
       machine: { name: 'kvm-probe', type: 'pc', nvdimm: false, memory: { ram: 256 * 2 ** 20 }, devices: [] },
       qemu,

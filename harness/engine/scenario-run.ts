@@ -3,7 +3,6 @@ import { createReadStream } from 'node:fs';
 import { cp, mkdir, open, rm, writeFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { basename, join, resolve } from 'node:path';
-import { dir as tmpDir } from 'tmp-promise';
 import { HarnessError } from '../errors.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import { backendsOf, plan, type Plan, type PlannedMachine, type PlannedStep } from '../scenario/plan.js';
@@ -11,7 +10,7 @@ import { Guest, type GuestOptions, type Outcome } from '../guest/guest.js';
 import { runKeyPair, type KeyPair } from '../guest/ssh.js';
 import { versionIn } from '../qemu/versions.js';
 import { bootTimeoutMs, type Environment } from './environment.js';
-import { claimRunDir, RUN_DIR_PREFIX } from './janitor.js';
+import { claimRunDir, createRunDir } from './janitor.js';
 
 /** A guest left running for a person to look at. */
 export interface KeptGuest {
@@ -35,21 +34,24 @@ export class ScenarioRun {
     readonly plan: Plan,
     readonly env: Environment,
     readonly dir: string,
-    private readonly cleanupDir: () => Promise<void>,
     /** SHA-256 of each file as the scenario found it, for `expect-file: { unchanged: true }`. */
     readonly initialChecksums: Record<string, string>,
     /** Where the logs go if the scenario fails. */
     readonly artifactsDir: string,
-    /** Guests may be kept running after the harness exits (--keep). */
+    /**
+     * Guests are started untied from the harness's life (--keep, --keep-on-failure), since which ones are kept
+     * is known only at the end. Those not kept are stopped by `close`, or, if the harness is killed outright,
+     * SIGKILLed by the next sweep of run directories (janitor.ts): only the guests `keep` hands over outlive it.
+     */
     private readonly outliveHarness: boolean,
   ) {}
 
   static async open(loaded: LoadedScenario, env: Environment, artifactsRoot: string, outliveHarness = false): Promise<ScenarioRun> {
-    // 0700, removed whole at close: nothing of the run outlives it unless kept as artifacts.
-    const tmp = await tmpDir({ prefix: RUN_DIR_PREFIX, mode: 0o700, unsafeCleanup: true });
+    // 0700 under the user's own 0700 parent, removed whole at close: nothing of the run outlives it unless
+    // kept as artifacts.
+    const dir = await createRunDir('run');
     try {
-      await claimRunDir(tmp.path);
-      const p = plan(loaded, tmp.path);
+      const p = plan(loaded, dir);
       // The loader refuses these; checked again over the whole plan, as the last word before QEMU.
       for (const b of backendsOf(p)) {
         if (b.share && !b.file.writable) throw new HarnessError('SCENARIO_INVALID', `${b.id} would let a guest write ${b.file.path}`);
@@ -67,9 +69,9 @@ export class ScenarioRun {
           checksums[step.args.file.name] = await fileSha256(step.args.file.path);
       }
       const artifacts = resolve(artifactsRoot, `${basename(loaded.file).replace(/\.ya?ml$/, '')}-${process.pid}-${Date.now()}`);
-      return new ScenarioRun(p, env, tmp.path, tmp.cleanup, checksums, artifacts, outliveHarness);
+      return new ScenarioRun(p, env, dir, checksums, artifacts, outliveHarness);
     } catch (e) {
-      await tmp.cleanup();
+      await rm(dir, { recursive: true, force: true });
       throw e;
     }
   }
@@ -198,10 +200,7 @@ export class ScenarioRun {
       // Logs, command lines and QMP transcripts: not the backend files, which may be large, nor sockets.
       await cp(this.dir, kept, { recursive: true, filter: (src) => src === this.dir || /\.(log|cmdline)$/.test(src) });
     }
-    if (!this.kept) {
-      await this.cleanupDir();
-      await rm(this.dir, { recursive: true, force: true });
-    }
+    if (!this.kept) await rm(this.dir, { recursive: true, force: true });
     return kept;
   }
 }
