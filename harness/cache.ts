@@ -1,13 +1,58 @@
+import { existsSync, mkdirSync, realpathSync, statSync } from 'node:fs';
 import { mkdir, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { setting } from './settings.js';
+import { EnvironmentError } from './errors.js';
+import { SETTINGS, setting } from './settings.js';
 
 /**
- * The cache's root. Each cache under it (QEMU builds, guest images, KVM verdicts) is read and written only
- * by its owner module: qemu/binary.ts, images/build.ts, qemu/kvm.ts.
+ * A path in the cache. Each cache under its root (QEMU builds, guest images, KVM verdicts) is read and
+ * written only by its owner module: qemu/binary.ts, images/build.ts, qemu/kvm.ts. The root is checked
+ * before any path in it is handed out (see `trustedCacheRoot`).
  */
 export function cacheDir(...parts: string[]): string {
-  return join(setting('cache'), ...parts);
+  return join(trustedCacheRoot(setting('cache')), ...parts);
+}
+
+/** Roots already checked, and what they resolved to: the check is made once per process. */
+const trusted = new Map<string, string>();
+
+/**
+ * The cache holds QEMU binaries the harness runs and images it boots, and an entry counts as built once its
+ * manifest.json exists: whoever can write the root can make the harness run their code. So the root must be
+ * this user's and not writable by group or others; it is made with mode 0700 when missing. A symbolic link
+ * as the root is followed once, and the directory it names is both checked and used from then on, so a link
+ * swapped later changes nothing. (Its ancestors are not checked.)
+ */
+export function trustedCacheRoot(root: string): string {
+  const known = trusted.get(root);
+  if (known) return known;
+  try {
+    if (!existsSync(root)) mkdirSync(root, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw new EnvironmentError(`cannot make the cache ${root}: ${(e as Error).message}; choose another with ${SETTINGS.cache.env}=DIR`);
+  }
+  const real = realpathSync(root);
+  const st = statSync(real);
+  const named = real === root ? root : `${root} (${real})`;
+  const uid = process.getuid!();
+  const why = !st.isDirectory()
+    ? `is not a directory`
+    : st.uid !== uid
+      ? `belongs to uid ${st.uid}, not to this user (uid ${uid})`
+      : st.mode & 0o022
+        ? `is writable by ${st.mode & 0o020 ? (st.mode & 0o002 ? 'group and others' : 'group') : 'others'} (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')})`
+        : undefined;
+  if (why) {
+    const fix =
+      st.isDirectory() && st.uid === uid
+        ? `run chmod go-w ${real}, or choose a cache of your own with ${SETTINGS.cache.env}=DIR`
+        : `choose a cache of your own with ${SETTINGS.cache.env}=DIR`;
+    throw new EnvironmentError(
+      `refusing the cache ${named}: it ${why}, so someone else could put the QEMU and guest images the harness runs there; ${fix}`,
+    );
+  }
+  trusted.set(root, real);
+  return real;
 }
 
 /**

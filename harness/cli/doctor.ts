@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { Command } from 'commander';
-import { cacheDir } from '../cache.js';
+import { cacheDir, trustedCacheRoot } from '../cache.js';
 import { debianMirror } from '../debian/mirror.js';
 import { cachedImages } from '../images/build.js';
 import { findQemu, provisionedVersion } from '../qemu/binary.js';
 import { cachedVerdicts, kvmDeviceUsable } from '../qemu/kvm.js';
 import { QEMU_BUILDS } from '../qemu/versions.js';
-import { SETTINGS } from '../settings.js';
+import { SETTINGS, setting } from '../settings.js';
 
 interface Finding {
   ok: boolean;
@@ -50,6 +50,14 @@ async function examine(): Promise<Finding[]> {
       what: `Debian mirror ${mirror} ${reachable ? 'answers' : 'does not answer'}`,
       fix: `check the network, or set ${SETTINGS.mirror.env}`,
     });
+  }
+
+  // Nothing is read from a cache someone else could have written.
+  try {
+    findings.push({ ok: true, what: `cache ${trustedCacheRoot(setting('cache'))}: yours, not writable by others` });
+  } catch (e) {
+    findings.push({ ok: false, what: 'cache', fix: (e as Error).message });
+    return findings;
   }
 
   const qemu = await findQemu(undefined).catch((e: Error) => e);
