@@ -10,7 +10,26 @@ export type { QemuExit };
  * util-linux's setpriv makes the kernel kill QEMU when the process that started it dies, however it dies
  * (a vitest worker killed with SIGKILL included); execa's cleanup covers ordinary exits and signals.
  */
-const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+const SETPRIV_PATHS = ['/usr/bin/setpriv', '/bin/setpriv'];
+const SETPRIV = SETPRIV_PATHS.find((p) => existsSync(p));
+let warnedNoSetpriv = false;
+
+/**
+ * The words that tie QEMU's life to the harness's: setpriv's, or none when it is missing, which is said
+ * once per process on stderr rather than silently.
+ */
+export function deathTie(setpriv: string | undefined, warn: (text: string) => void = (t) => void process.stderr.write(t)): string[] {
+  if (setpriv) return [setpriv, '--pdeathsig', 'KILL'];
+  if (!warnedNoSetpriv) {
+    warnedNoSetpriv = true;
+    warn(
+      `nvdimm-harness: warning: util-linux's setpriv is not installed (looked for ${SETPRIV_PATHS.join(', ')}): QEMU is started ` +
+        `untied, so it will not be killed if the harness is killed outright (SIGKILL, out of memory) until the next run's sweep. ` +
+        `Install util-linux (sudo apt-get install util-linux; it is in every Debian).\n`,
+    );
+  }
+  return [];
+}
 
 /**
  * One QEMU process. Its serial console is its stdout; its stderr is kept for the diagnosis when it exits
@@ -23,11 +42,15 @@ export class QemuProcess {
   private readonly child: ResultPromise;
   private exit: QemuExit | undefined;
 
-  /** `outliveHarness`: for guests the user asked to keep, QEMU is not tied to the harness's life. */
+  /**
+   * `outliveHarness`: QEMU is not tied to the harness's life, for guests that may be kept (--keep,
+   * --keep-on-failure). Those not kept in the end are stopped by the harness, or, if it is killed outright,
+   * by the next sweep of run directories (engine/janitor.ts), which finds them by their run directory.
+   */
   constructor(qemu: QemuBinary, argv: string[], outliveHarness = false) {
     const args = [...qemu.prefix, ...argv];
     this.commandLine = shellCommand(qemu.command, args, qemu.env);
-    const tie = SETPRIV && !outliveHarness ? [SETPRIV, '--pdeathsig', 'KILL'] : [];
+    const tie = outliveHarness ? [] : deathTie(SETPRIV);
     const [command, ...rest] = [...tie, qemu.command, ...args];
     this.child = execa(command!, rest, {
       env: qemu.env,
