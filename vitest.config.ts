@@ -13,7 +13,8 @@ export default defineConfig({
     projects: [
       {
         // Pure: no QEMU, no network, no global setup; seconds on a machine with an empty cache.
-        test: { name: 'unit', include: ['harness/**/*.test.ts'], exclude: [INTEGRATION] },
+        // Some run the CLI (no guest): starting it through tsx takes seconds on a loaded machine.
+        test: { name: 'unit', include: ['harness/**/*.test.ts'], exclude: [INTEGRATION], testTimeout: 60_000 },
       },
       {
         // Each file in a process of its own, which its QEMUs do not outlive.

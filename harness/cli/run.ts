@@ -169,7 +169,9 @@ function stopOnSignals(vitest: Vitest): void {
     // vitest's own handlers exit at once, which would orphan its workers and their guests.
     process.removeAllListeners(signal);
     process.once(signal, () => {
-      console.error(`\n${signal}: stopping guests and cleaning up...`);
+      console.error(`\n${signal}: stopping the guests and removing the run's files...`);
+      // What vitest says while its workers are stopped under it ("Terminating worker thread ...") is noise now.
+      process.stdout.write = process.stderr.write = () => true;
       void (async () => {
         // vitest stops its pool first; whatever outlives that is terminated.
         await Promise.race([vitest.close().catch(() => undefined), sleep(STOP_GRACE_MS)]);

@@ -86,7 +86,7 @@ async function shell(file: string, opts: ShellOptions): Promise<number> {
         console.error(`  ✓ ${title} (${Date.now() - started} ms)`);
       } catch (e) {
         failed = true;
-        console.error(`  × ${title}\n${(e as Error).message}${failureContext(run)}`);
+        console.error(`  × ${title}\n${(e as Error).message}${failureContext(run, step)}`);
         break;
       }
     }

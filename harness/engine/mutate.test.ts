@@ -19,7 +19,7 @@ describe('configurationMutants', () => {
 
   it('flips share on every backend, cold- and hot-plugged (share defaults to on)', () => {
     expect(byId['guests.vm.nvdimms.0.backend.share: on -> off']!.guests.vm.nvdimms[0].backend.share).toBe('off');
-    expect(byId['steps.1.hotplug.backend.share: off -> on']!.steps[1].hotplug.backend.share).toBe('on');
+    expect(byId['step 2.hotplug.backend.share: off -> on']!.steps[1].hotplug.backend.share).toBe('on');
   });
 
   it('drops and doubles each label size', () => {
@@ -28,16 +28,21 @@ describe('configurationMutants', () => {
   });
 
   it('raises slots and maxmem where a refusal is expected, and only there', () => {
-    expect(byId['guests.vm.memory.slots: raised by 4']!.guests.vm.memory.slots).toBe(6);
-    expect(byId['guests.vm.memory.maxmem: raised by 4G']!.guests.vm.memory.maxmem).toBe('2G + 4G');
+    const raised = byId['guests.vm.memory: slots and maxmem raised']!.guests.vm.memory;
+    expect(raised).toEqual({ ram: '512M', slots: 6, maxmem: '2G + 4G' });
     const noRefusal = configurationMutants(SCENARIO.replace(/, error: "no free slots"/, ''));
     expect(noRefusal.map((m) => m.id).filter((id) => /slots|maxmem/.test(id))).toEqual([]);
     const gatedAway = configurationMutants(SCENARIO, (step) => step !== 1);
     expect(gatedAway.map((m) => m.id).filter((id) => /slots|maxmem/.test(id))).toEqual([]);
   });
 
+  it('flips share only for guests that boot: a refused guest observes nothing', () => {
+    const refusedOnly = configurationMutants(SCENARIO.replace('  - boot: vm\n', '  - expect-start-failure: { guest: vm, message: x }\n'));
+    expect(refusedOnly.map((m) => m.id).filter((id) => id.startsWith('guests.vm.nvdimms.0.backend.share'))).toEqual([]);
+  });
+
   it('keeps everything else as it was', () => {
-    expect(mutants).toHaveLength(6);
+    expect(mutants).toHaveLength(5);
     for (const m of mutants) expect((parse(m.text) as { name: string }).name).toBe('m');
   });
 });

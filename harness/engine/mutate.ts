@@ -2,7 +2,7 @@
  * Mutation checks of a scenario: proof that each of its checks can fail. Expectation mutants (an expected
  * size, count, mode or flag changed, `match` inverted, one version's message expected on another) are
  * judged against what one real run observed, with no extra boot. Configuration mutants (`share` flipped,
- * `label-size` dropped or changed, `slots`/`maxmem` raised for a guest QEMU is expected to refuse) change the file and
+ * `label-size` dropped or doubled, `slots` and `maxmem` raised for a guest QEMU is expected to refuse) change the file and
  * run it again: a mutant under which every step still passes survives.
  */
 import { isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
@@ -62,7 +62,7 @@ export function expectationMutants(results: StepResult[], qemuVersion: string): 
       : stepMutants(step, qemuVersion).map((m): MutantResult => {
           const error = judgeAgain(step, m.args, seen, qemuVersion);
           return {
-            id: `steps.${step.index}.${step.action}: ${m.label}`,
+            id: `step ${step.index + 1}.${step.action}: ${m.label}`,
             kind: 'expectation',
             outcome: error ? 'killed' : 'survived',
             detail: error?.message.split('\n')[0],
@@ -83,8 +83,28 @@ export function configurationMutants(text: string, ran: (index: number) => boole
     edit(doc);
     mutants.push({ id, text: doc.toString() });
   };
+  const steps = base.get('steps');
+  /** Guests booted in a step that ran: only their backends' share can matter to what is observed. */
+  const booted = new Set<string>();
+  /** Guests QEMU is expected to refuse something for, in a step that ran. */
+  const refused = new Set<string>();
   const backends: (string | number)[][] = [];
   const labelled: (string | number)[][] = [];
+  if (isSeq(steps)) {
+    steps.items.forEach((st, i) => {
+      if (!isMap(st) || !ran(i)) return;
+      const boot = st.get('boot');
+      for (const g of isSeq(boot) ? boot.items : [boot])
+        if (isScalar(g) || typeof g === 'string') booted.add(String(isScalar(g) ? g.value : g));
+      const start = st.get('expect-start-failure');
+      if (isMap(start)) refused.add(String(start.get('guest')));
+      const hotplug = st.get('hotplug');
+      if (!isMap(hotplug)) return;
+      if (hotplug.has('error')) refused.add(String(hotplug.get('guest')));
+      backends.push(['steps', i, 'hotplug', 'backend']);
+      if (hotplug.has('label-size')) labelled.push(['steps', i, 'hotplug']);
+    });
+  }
   const guests = base.get('guests');
   if (isMap(guests)) {
     for (const pair of guests.items) {
@@ -92,47 +112,40 @@ export function configurationMutants(text: string, ran: (index: number) => boole
       const nvdimms = base.getIn(['guests', name, 'nvdimms']);
       if (!isSeq(nvdimms)) continue;
       nvdimms.items.forEach((n, i) => {
-        backends.push(['guests', name, 'nvdimms', i, 'backend']);
+        if (booted.has(name)) backends.push(['guests', name, 'nvdimms', i, 'backend']);
         if (isMap(n) && n.has('label-size')) labelled.push(['guests', name, 'nvdimms', i]);
       });
     }
   }
-  const steps = base.get('steps');
-  /** Guests QEMU is expected to refuse something for, in a step that ran. */
-  const refused = new Set<string>();
-  if (isSeq(steps)) {
-    steps.items.forEach((st, i) => {
-      if (!isMap(st)) return;
-      const start = st.get('expect-start-failure');
-      if (isMap(start) && ran(i)) refused.add(String(start.get('guest')));
-      const hotplug = st.get('hotplug');
-      if (!isMap(hotplug)) return;
-      if (hotplug.has('error') && ran(i)) refused.add(String(hotplug.get('guest')));
-      backends.push(['steps', i, 'hotplug', 'backend']);
-      if (hotplug.has('label-size')) labelled.push(['steps', i, 'hotplug']);
-    });
-  }
   for (const path of backends) {
     const share = base.getIn([...path, 'share']);
     const on = share === undefined || share === true || share === 'on';
-    changed(`${path.join('.')}.share: ${on ? 'on -> off' : 'off -> on'}`, (doc) => doc.setIn([...path, 'share'], on ? 'off' : 'on'));
+    changed(`${where(path)}.share: ${on ? 'on -> off' : 'off -> on'}`, (doc) => doc.setIn([...path, 'share'], on ? 'off' : 'on'));
   }
   for (const path of labelled) {
-    changed(`${path.join('.')}.label-size: dropped`, (doc) => doc.deleteIn([...path, 'label-size']));
-    changed(`${path.join('.')}.label-size: doubled`, (doc) => {
+    changed(`${where(path)}.label-size: dropped`, (doc) => doc.deleteIn([...path, 'label-size']));
+    changed(`${where(path)}.label-size: doubled`, (doc) => {
       const size = String(base.getIn([...path, 'label-size']));
       doc.setIn([...path, 'label-size'], `${size} + ${size}`);
     });
   }
+  // One mutant per refused guest, both limits at once: a refusal about either must go away.
   for (const name of refused) {
     const memory = ['guests', name, 'memory'];
     const slots = base.getIn([...memory, 'slots']);
-    if (typeof slots === 'number') changed(`${memory.join('.')}.slots: raised by 4`, (doc) => doc.setIn([...memory, 'slots'], slots + 4));
     const maxmem = base.getIn([...memory, 'maxmem']);
-    if (maxmem !== undefined)
-      changed(`${memory.join('.')}.maxmem: raised by 4G`, (doc) => doc.setIn([...memory, 'maxmem'], `${String(maxmem)} + 4G`));
+    if (typeof slots !== 'number' && maxmem === undefined) continue;
+    changed(`${where(memory)}: slots and maxmem raised`, (doc) => {
+      if (typeof slots === 'number') doc.setIn([...memory, 'slots'], slots + 4);
+      if (maxmem !== undefined) doc.setIn([...memory, 'maxmem'], `${String(maxmem)} + 4G`);
+    });
   }
   return mutants;
+}
+
+/** A place in the scenario as reports name it: `steps.1.hotplug` is `step 2.hotplug`. */
+function where(path: (string | number)[]): string {
+  return path[0] === 'steps' ? `step ${Number(path[1]) + 1}.${path.slice(2).join('.')}` : path.join('.');
 }
 
 /** Runs a configuration mutant: killed if any step fails, survived if every step passes. */

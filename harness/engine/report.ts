@@ -2,17 +2,23 @@
  * What a person reads beside a failed check or a kept guest: where the scenario ran, how to start each
  * guest by hand, what each console said last, where the logs are, and how to reach guests left running.
  */
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import type { PlannedStep } from '../scenario/plan.js';
+import { shellCommand } from '../qemu/process.js';
 import type { KeptGuest, ScenarioRun } from './scenario-run.js';
 
 /** Console lines shown per guest in a failure report. */
 const CONSOLE_TAIL_LINES = 12;
 
-export function failureContext(run: ScenarioRun): string {
+export function failureContext(run: ScenarioRun, step: PlannedStep): string {
   const { qemu, image, accel } = run.env;
+  const file = relative(process.cwd(), run.plan.file) || run.plan.file;
+  const rerun = ['npx', 'nvdimm-harness', 'run', file, '--qemu', qemu.choice, '--image', image.name, '--accel', accel.accel];
   const lines = [
     '',
-    `--- ${run.plan.file}: QEMU ${qemu.version} (${qemu.origin}), image ${image.name} (kernel ${image.kernelVersion}), ${accel.accel} ---`,
+    `--- step ${step.index + 1} at ${relative(process.cwd(), step.at) || step.at}: QEMU ${qemu.version} (${qemu.origin}), image ${image.name} (kernel ${image.kernelVersion}), ${accel.accel} ---`,
+    `rerun this scenario: ${shellCommand(rerun[0]!, rerun.slice(1))}`,
+    `  and keep its guests up if it fails: ${shellCommand(rerun[0]!, [...rerun.slice(1), '--keep-on-failure'])}`,
   ];
   for (const [name, guest] of run.launched) {
     lines.push(

@@ -21,6 +21,8 @@ export interface QemuBinary {
   version: string;
   /** Where it came from, for reports: a path, or "Debian bookworm (cache)". */
   origin: string;
+  /** How to choose it again: `--qemu` takes this ("7.2", or the binary's path). */
+  choice: string;
 }
 
 /**
@@ -39,7 +41,7 @@ export async function findQemu(choice?: string, log: (line: string) => void = ()
 
 async function hostQemu(path: string): Promise<QemuBinary> {
   if (!existsSync(path)) throw new EnvironmentError(`QEMU binary ${path} does not exist`);
-  return { command: path, prefix: [], env: {}, firmware: [], version: await readVersion(path, [], {}), origin: path };
+  return { command: path, prefix: [], env: {}, firmware: [], version: await readVersion(path, [], {}), origin: path, choice: path };
 }
 
 async function readVersion(command: string, prefix: string[], env: Record<string, string>): Promise<string> {
@@ -65,7 +67,7 @@ export async function provisionedQemu(suite: string, log: (line: string) => void
   const manifest = join(root, 'manifest.json');
   if (!existsSync(manifest)) await provision(suite, root, log);
   const { version } = JSON.parse(await readFile(manifest, 'utf8')) as { version: string };
-  return { ...layout(root), version, origin: `Debian ${suite} (${root})` };
+  return { ...layout(root), version, origin: `Debian ${suite} (${root})`, choice: buildFor(suite)?.version ?? suite };
 }
 
 /** A suite's provisioned QEMU version, if it is in the cache. */
@@ -79,7 +81,7 @@ export function provisionedRoot(suite: string): string {
   return cacheDir('qemu', suite);
 }
 
-function layout(root: string): Omit<QemuBinary, 'version' | 'origin'> {
+function layout(root: string): Omit<QemuBinary, 'version' | 'origin' | 'choice'> {
   const tree = join(root, 'tree');
   return {
     command: dynamicLoader(tree),

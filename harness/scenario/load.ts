@@ -1,6 +1,6 @@
 import { lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
-import { parseYaml, YamlSchemaError, type PathIssue, type YamlIssue } from './yaml.js';
+import { itemLines, parseYaml, YamlSchemaError, type PathIssue, type YamlIssue } from './yaml.js';
 import { backendsOn, scenarioSchema, type Scenario } from './schema.js';
 
 export type ScenarioIssue = YamlIssue;
@@ -20,6 +20,8 @@ export interface LoadedScenario {
   scenario: Scenario;
   /** The scenario's existing files (`path:`), by their key in `files`. */
   existing: Record<string, ExistingFile>;
+  /** The line each step starts on, for reports that point at it. */
+  stepLines: number[];
 }
 
 /** Scenario files larger than this are refused unread: real ones are a few KiB. */
@@ -41,7 +43,7 @@ export function parseScenario(text: string, file: string): LoadedScenario {
   const existing: Record<string, ExistingFile> = {};
   try {
     const scenario = parseYaml(text, file, scenarioSchema, (s) => findExistingFiles(s, dirname(resolve(file)), existing));
-    return { file, scenario, existing };
+    return { file, scenario, existing, stepLines: itemLines(text, 'steps') };
   } catch (e) {
     if (e instanceof YamlSchemaError) throw new ScenarioError(e.issues);
     throw e;

@@ -59,8 +59,10 @@ export type PlannedArgs<K extends ActionName> = K extends 'boot' | 'stop'
 
 export type PlannedStep = {
   [K in ActionName]: {
-    /** 0-based position in the scenario's steps. */
+    /** 0-based position in the scenario's steps; reports say `step index + 1`. */
     index: number;
+    /** Where the step is written: `file:line`. */
+    at: string;
     action: K;
     args: PlannedArgs<K>;
     when: Step['when'];
@@ -113,7 +115,14 @@ export function plan(loaded: LoadedScenario, runDir: string): Plan {
       }
       return { ...args, guest: machines[args.guest as string]! };
     };
-    return { index, action, args: resolved(), when: source.when, source } as PlannedStep;
+    return {
+      index,
+      at: `${loaded.file}:${loaded.stepLines[index] ?? 1}`,
+      action,
+      args: resolved(),
+      when: source.when,
+      source,
+    } as PlannedStep;
   });
   return { file: loaded.file, scenario, files, machines, steps };
 }

@@ -1,70 +1,22 @@
 import { isAbsolute, normalize, sep } from 'node:path';
 import { z } from 'zod';
-import semver from 'semver';
-import { imageNames } from '../images/recipe.js';
-import { parseSize } from './units.js';
+import { device, ident, imageName, onOff, regex, sector, size, versionRange } from './values.js';
 
 /**
  * The scenario language. Every object is strict (an unknown key is an error) and every size takes units.
  * Cross-references (a guest's backend file, a step's guest) are checked in `scenarioSchema`'s refinement,
  * so that each error points at the exact place in the YAML.
+ *
+ * Longer than most files on purpose: the whole language is one zod schema, from which the JSON Schema that
+ * editors read and every step's argument types are derived; its values (sizes, names, ranges) are in values.ts.
  */
 
-const MAX_SIZE = 16 * 2 ** 40;
 /** Generous for real scenarios, small enough that a mistake cannot start a thousand QEMUs. */
 const MAX_GUESTS = 16;
 const MAX_NVDIMMS = 32;
 const MAX_STEPS = 500;
 /** Guest RAM beyond this is a typo on a test host. */
 const MAX_RAM = 64 * 2 ** 30;
-
-/** A regular expression, compiled when the file is loaded so that a bad one is found before anything boots. */
-const regex = z.string().refine(
-  (r) => {
-    try {
-      new RegExp(r);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'expected a valid regular expression' },
-);
-
-/** A guest image: a recipe in images/. */
-const imageName = z.string().refine((name) => imageNames().includes(name), {
-  error: (iss) => `no guest image "${String(iss.input)}"; images are ${imageNames().join(', ')}`,
-});
-
-export const size = z
-  .union([z.string(), z.number()])
-  .transform((value, ctx) => {
-    try {
-      return parseSize(value);
-    } catch (e) {
-      ctx.addIssue({ code: 'custom', message: (e as Error).message });
-      return z.NEVER;
-    }
-  })
-  .refine((bytes) => bytes <= MAX_SIZE, { message: 'larger than 16T: no test host has that much' })
-  .meta({ description: 'bytes, or a number with a unit: 128K, 512M, 1G; sums and differences: "1G - 128K"' });
-
-/** An identifier that is safe inside QEMU's comma-separated option syntax and in file names. */
-const ident = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'expected a name of letters, digits, "_" and "-", starting with a letter');
-
-// semver reads a typo like ">=x" as "*" (any version): only an explicit "*" or "x" may mean that.
-const versionRange = z.string().refine(
-  (r) => {
-    const range = semver.validRange(r);
-    return range !== null && (range !== '*' || /^\s*[*xX]\s*$/.test(r));
-  },
-  { message: 'expected a version range such as ">=2.8", "<10.0" or "7.2.x"' },
-);
-
-const onOff = z
-  .union([z.boolean(), z.enum(['on', 'off'])])
-  .transform((v) => v === true || v === 'on')
-  .meta({ description: 'on or off (true/false)' });
 
 const when = z
   .strictObject({
@@ -144,9 +96,6 @@ const regionExpect = z.strictObject({ size: size.optional(), type: z.enum(['pmem
 const versionedMessage = z
   .union([regex, z.array(z.strictObject({ qemu: versionRange, message: regex })).min(1)])
   .meta({ description: 'a regular expression, or a list of { qemu: range, message: regex } (first match applies)' });
-
-const sector = size.refine((b) => b % 512 === 0, { message: 'expected a multiple of 512 bytes (O_DIRECT works in whole sectors)' });
-const device = z.string().regex(/^\/dev\/[A-Za-z0-9._-]+$/, 'expected a device path like /dev/pmem0');
 
 const data = {
   offset: sector.default(0).meta({ description: 'byte offset; a multiple of 512' }),

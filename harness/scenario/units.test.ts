@@ -24,8 +24,7 @@ describe('parseSize', () => {
     ['1KiB', K],
     ['512MiB', 512 * M],
     ['1GiB', G],
-    ['1GB', G],
-    ['1kb', K],
+    ['1kib', K],
     ['1g', G],
     ['512 M', 512 * M],
     ['  1G  ', G],
@@ -60,6 +59,10 @@ describe('parseSize', () => {
       expect(() => parseSize(input)).toThrow(`"${input}" is not a size: expected bytes or a number with a unit K, M, G or T`);
     },
   );
+
+  it.each(['256MB', '1GB', '1kb'])('refuses the decimal-looking unit %j with a hint', (input) => {
+    expect(() => parseSize(input)).toThrow(/is ambiguous; sizes are binary: use \d+[KMGT] or \d+[KMGT]iB/);
+  });
 
   it.each(['1iB', '1i', 'iB', '1KiBB', '1Bi'])('refuses the stray unit spelling %j', (input) => {
     expect(() => parseSize(input)).toThrow(`"${input}" is not a size`);

@@ -1,6 +1,6 @@
 /**
  * Sizes as scenarios write them: a number of bytes, or a number with a binary unit (`128K`, `1G`, `1.5M`,
- * `512MiB`), optionally a sum or difference of such terms (`1G - 128K`), which expectations use to say
+ * `512MiB`; `512MB` is refused as ambiguous), optionally a sum or difference of such terms (`1G - 128K`), which expectations use to say
  * "the backend size minus the label area".
  */
 const UNITS: Record<string, number> = { '': 1, B: 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
@@ -25,7 +25,13 @@ export function parseSize(input: string | number): number {
 }
 
 function parseTerm(term: string, whole: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(?:([KMGT])(?:i?B)?|(B))?$/i.exec(term);
+  const decimal = /^(\d+(?:\.\d+)?)\s*([KMGT])B$/i.exec(term);
+  if (decimal) {
+    // "MB" means 10^6 to many people and 2^20 to others: QEMU's units are binary, so say which is meant.
+    const [, n, u] = decimal;
+    throw new Error(`"${whole}": ${u}B is ambiguous; sizes are binary: use ${n}${u!.toUpperCase()} or ${n}${u!.toUpperCase()}iB`);
+  }
+  const m = /^(\d+(?:\.\d+)?)\s*(?:([KMGT])(?:iB)?|(B))?$/i.exec(term);
   if (!m) {
     throw new Error(`"${whole}" is not a size: expected bytes or a number with a unit K, M, G or T (e.g. 512M, 1G, 128K, 1G - 128K)`);
   }

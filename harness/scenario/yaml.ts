@@ -69,6 +69,13 @@ export function parseYaml<S extends z.ZodType>(
   return result.data;
 }
 
+/** The line each item of a top-level sequence starts on (1-based), e.g. each step's, for reports. */
+export function itemLines(text: string, key: string): number[] {
+  const lineCounter = new LineCounter();
+  const seq = parseDocument(text, { lineCounter }).get(key, true);
+  return isSeq(seq) ? seq.items.map((item) => lineCounter.linePos((item as Node).range?.[0] ?? 0).line) : [];
+}
+
 /** A problem found after validation, at a path in the document. */
 export interface PathIssue {
   path: (string | number)[];
@@ -123,8 +130,14 @@ function position(doc: Document, issue: Issue, at: (o: number) => { line: number
   return { line, column: col };
 }
 
+/** A path as people count: `steps.1.run` is the second step, shown as `step 2.run` like everywhere else. */
+function pathText(path: PropertyKey[]): string {
+  const text = path.map(String).join('.');
+  return text.replace(/^steps\.(\d+)/, (_, i: string) => `step ${Number(i) + 1}`);
+}
+
 function describe(issue: Issue): string {
-  const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
+  const where = issue.path.length ? `${pathText(issue.path)}: ` : '';
   if (issue.code === 'unrecognized_keys')
     return `${where}unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
   if (issue.code === 'invalid_key') return `${where}${issue.issues.map((i) => i.message).join('; ')}`;

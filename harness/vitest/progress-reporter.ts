@@ -1,5 +1,5 @@
 import type { TestAnnotation } from 'vitest';
-import type { TestCase } from 'vitest/node';
+import type { TestCase, TestModule } from 'vitest/node';
 import { DefaultReporter } from 'vitest/reporters';
 
 /**
@@ -28,6 +28,14 @@ export class ProgressReporter extends DefaultReporter {
     this.line(
       `${position(test)} ${icon} ${test.name}${ms !== undefined && result.state !== 'skipped' ? ` (${Math.round(ms)} ms)` : ''}${note}`,
     );
+  }
+
+  override onTestModuleEnd(module: TestModule): void {
+    super.onTestModuleEnd(module);
+    // A scenario file whose every step was skipped checked nothing: say so, rather than let it look green.
+    const tests = [...module.children.allTests()];
+    const ran = tests.filter((t) => ['passed', 'failed'].includes(t.result().state)).length;
+    if (ran === 0) this.line(`${module.moduleId.split('/').at(-1)}: 0 checks ran (${tests.length} step(s), all skipped)`);
   }
 
   private line(text: string): void {

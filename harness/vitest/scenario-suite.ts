@@ -17,6 +17,11 @@ import { VITEST_LIMIT_MS } from './project.js';
 export async function scenarioTests(file: string): Promise<void> {
   // A worker whose vitest went away (killed outright) ends too, and its QEMUs with it.
   if (process.connected) process.once('disconnect', () => process.exit(1));
+  // Ctrl-C reaches every process of the terminal's group: the harness stops its workers in order, so a
+  // worker leaves SIGINT to it rather than die under vitest's feet (which crashes vitest's pool).
+  process.on('SIGINT', () => {
+    if (!process.connected) process.exit(130);
+  });
   let loaded: LoadedScenario;
   try {
     loaded = loadScenarioFile(file);
@@ -54,7 +59,7 @@ export async function scenarioTests(file: string): Promise<void> {
       } catch (e) {
         failed = true;
         // The check's own words first; then where it ran and how to reproduce it.
-        if (e instanceof Error) e.message += `\n${failureContext(run!)}`;
+        if (e instanceof Error) e.message += `\n${failureContext(run!, step)}`;
         throw e;
       }
     };
