@@ -45,8 +45,8 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 
   }
 }
 
-function startRun(scenario = 'scenarios/basic.yaml') {
-  return execa('node', [CLI, 'run', scenario], {
+function startRun(scenario = 'scenarios/basic.yaml', ...flags: string[]) {
+  return execa('node', [CLI, 'run', scenario, ...flags], {
     cwd: join(import.meta.dirname, '../..'),
     env: { TMPDIR: tmp, NVDIMM_HARNESS_ARTIFACTS: join(tmp, 'artifacts'), FORCE_COLOR: '0' },
     reject: false,
@@ -129,6 +129,20 @@ describe('a run leaves no QEMU process and no temporary file', { timeout: 180_00
     expect(result.exitCode).not.toBe(0);
     // vitest, crashing on the lost worker, leaves its own SSR cache folder in TMPDIR: only the harness's run
     // directories are checked.
+    const { qemus, runDirs } = await leftovers();
+    expect({ qemus, runDirs }).toEqual({ qemus: 0, runDirs: [] });
+  });
+
+  it('after the worker is killed with SIGKILL in --keep-on-failure mode, where QEMU is started untied', async () => {
+    const run = startRun('scenarios/basic.yaml', '--keep-on-failure');
+    const [qemu] = await until('a QEMU of the run', async () => {
+      const q = await qemusOf(tmp);
+      return q.length > 0 ? q : undefined;
+    });
+    // No guest was kept: the sweep in the harness's exit listener kills the QEMUs of the dead worker's run.
+    process.kill(qemu!.ppid, 'SIGKILL');
+    const result = await run;
+    expect(result.exitCode).not.toBe(0);
     const { qemus, runDirs } = await leftovers();
     expect({ qemus, runDirs }).toEqual({ qemus: 0, runDirs: [] });
   });

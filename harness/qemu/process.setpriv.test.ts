@@ -19,8 +19,8 @@ async function freshProcessModule(setprivMissing: boolean) {
   return import('./process.js');
 }
 
-/** Stands for QEMU: exits at once. */
-const TRUE: QemuBinary = { command: '/bin/true', prefix: [], env: {}, firmware: [], version: '0', origin: 'test' };
+/** Stands for QEMU: exits at once. QemuProcess uses only these fields. */
+const TRUE = { command: '/bin/true', prefix: [] as string[], env: {} } as Pick<QemuBinary, 'command' | 'prefix' | 'env'> as QemuBinary;
 
 let stderr: { mock: { calls: unknown[][] }; mockRestore(): void };
 
