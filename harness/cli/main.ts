@@ -10,6 +10,12 @@ import { registerRun } from './run.js';
 import { registerSchema } from './schema.js';
 import { registerShell } from './shell.js';
 
+// `nvdimm-harness list | head`: a reader that stops early is no error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 const program = new Command()
   .name('nvdimm-harness')
   .description('Boots real QEMU guests to verify virtual NVDIMM behaviour, from declarative YAML scenarios.')

@@ -109,12 +109,14 @@ export function configurationMutants(text: string, ran: (index: number) => boole
   if (isMap(guests)) {
     for (const pair of guests.items) {
       const name = isScalar(pair.key) ? String(pair.key.value) : '';
-      const nvdimms = base.getIn(['guests', name, 'nvdimms']);
-      if (!isSeq(nvdimms)) continue;
-      nvdimms.items.forEach((n, i) => {
-        if (booted.has(name)) backends.push(['guests', name, 'nvdimms', i, 'backend']);
-        if (isMap(n) && n.has('label-size')) labelled.push(['guests', name, 'nvdimms', i]);
-      });
+      for (const key of ['nvdimms', 'virtio-pmem']) {
+        const devices = base.getIn(['guests', name, key]);
+        if (!isSeq(devices)) continue;
+        devices.items.forEach((n, i) => {
+          if (booted.has(name)) backends.push(['guests', name, key, i, 'backend']);
+          if (isMap(n) && n.has('label-size')) labelled.push(['guests', name, key, i]);
+        });
+      }
     }
   }
   for (const path of backends) {

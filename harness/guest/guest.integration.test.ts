@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootTimeoutMs, prepareEnvironment, type Environment } from '../engine/environment.js';
 import { HarnessError } from '../errors.js';
 import type { PlannedMachine } from '../scenario/plan.js';
-import { backendObject, nvdimmDevice } from '../devices/nvdimm.js';
+import { parseScenario } from '../scenario/load.js';
+import { plan } from '../scenario/plan.js';
 import { Guest, type GuestOptions } from './guest.js';
 import { runKeyPair } from './ssh.js';
 
@@ -29,25 +30,16 @@ afterAll(async () => {
 });
 
 function options(name: string, machine: Partial<PlannedMachine> = {}, extra: Partial<GuestOptions> = {}): GuestOptions {
-  const backend = { id: 'mem-nv1', path: join(dir, 'disk.img'), size: 64 * MIB, share: true };
-  const device = { id: 'nv1', backend, labelSize: undefined };
+  // A 64 MiB NVDIMM on disk.img, planned as a scenario would plan it.
+  const scenario = `
+name: guest test
+files: { disk: { size: 64M } }
+guests: { g: { memory: { ram: 256M, slots: 2, maxmem: 1G }, nvdimms: [{ id: nv1, backend: { file: disk } }] } }
+steps: [{ boot: g }]
+`;
+  const planned = plan(parseScenario(scenario, join(dir, 'guest.yaml')), dir).machines.g!;
   return {
-    machine: {
-      name,
-      type: 'pc',
-      nvdimm: true,
-      memory: { ram: 256 * MIB, slots: 2, maxmem: 1024 * MIB },
-      devices: [
-        {
-          kind: 'nvdimm',
-          ...device,
-          backend: { ...backend, file: { name: 'disk', path: backend.path, size: backend.size, existing: false, writable: true } },
-          object: backendObject(backend),
-          device: nvdimmDevice(device),
-        },
-      ],
-      ...machine,
-    },
+    machine: { ...planned, name, ...machine },
     qemu: env.qemu,
     kernel: env.image.vmlinux,
     initramfs: env.image.initramfs,

@@ -123,6 +123,18 @@ describe('qemuArgv', () => {
     ]);
   });
 
+  it('gives a virtio-pmem-pci device on its backend, after the NVDIMMs', () => {
+    const argv = qemuArgv(machine({ 'virtio-pmem': [{ id: 'vp1', backend: { file: 'plain', size: '256M', share: 'off' } }] }), launch());
+    expect(values(argv, '-object')).toEqual([
+      'memory-backend-file,id=mem-nv1,share=on,mem-path=/tmp/run/plain.img,size=1G',
+      'memory-backend-file,id=mem-vp1,share=off,mem-path=/tmp/run/plain.img,size=256M',
+    ]);
+    expect(values(argv, '-device').slice(-2)).toEqual([
+      'nvdimm,id=nv1,memdev=mem-nv1,label-size=128K',
+      'virtio-pmem-pci,id=vp1,memdev=mem-vp1',
+    ]);
+  });
+
   it('escapes commas in backend paths and the QMP socket path', () => {
     const argv = qemuArgv(machine({}, undefined, '/tmp/a,mem-path=/etc'), launch({ qmpSocket: '/tmp/q,server=off' }));
     expect(values(argv, '-object')).toEqual(['memory-backend-file,id=mem-nv1,share=on,mem-path=/tmp/a,,mem-path=/etc/plain.img,size=1G']);

@@ -1,5 +1,4 @@
 import type { PlannedDevice } from '../scenario/plan.js';
-import { backendQmp, nvdimmQmp } from '../devices/nvdimm.js';
 import { HarnessError } from '../errors.js';
 import type { Qmp } from './qmp.js';
 import { has } from './versions.js';
@@ -14,9 +13,9 @@ export async function hotplug(qmp: Qmp, qemuVersion: string, device: PlannedDevi
     await hmpOrThrow(qmp, `device_add ${device.device}`);
     return;
   }
-  const { 'qom-type': type, id, ...props } = backendQmp(device.backend);
+  const { 'qom-type': type, id, ...props } = device.objectQmp;
   await qmp.execute('object-add', has(qemuVersion, 'objectAddFlat') ? { 'qom-type': type, id, ...props } : { 'qom-type': type, id, props });
-  await qmp.execute('device_add', nvdimmQmp(device));
+  await qmp.execute('device_add', device.deviceQmp);
 }
 
 /** The human monitor answers errors as text rather than as a QMP error. */

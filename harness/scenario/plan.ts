@@ -6,7 +6,8 @@
  */
 import { join } from 'node:path';
 import type { z } from 'zod';
-import { backendObject, nvdimmDevice, type BackendOptions, type NvdimmOptions } from '../devices/nvdimm.js';
+import { backendObject, backendQmp, nvdimmDevice, nvdimmQmp, type BackendOptions, type NvdimmOptions } from '../devices/nvdimm.js';
+import { virtioPmemDevice, virtioPmemQmp, type VirtioPmemOptions } from '../devices/virtio-pmem.js';
 import type { LoadedScenario } from './load.js';
 import { actionNames, type actions, type ActionName, type Scenario, type Step } from './schema.js';
 
@@ -25,16 +26,31 @@ export interface PlannedBackend extends BackendOptions {
   file: PlannedFile;
 }
 
-export interface PlannedNvdimm extends NvdimmOptions {
-  kind: 'nvdimm';
+/** What every device kind has: its backend, and its QEMU text and QMP arguments, cold and hot. */
+interface PlannedDeviceBase {
+  id: string;
   backend: PlannedBackend;
   /** `-object` / `object_add` text. */
   object: string;
   /** `-device` / `device_add` text. */
   device: string;
+  /** QMP `object-add` arguments, flat (qemu/hotplug.ts wraps them for builds before 6.0). */
+  objectQmp: Record<string, unknown>;
+  /** QMP `device_add` arguments. */
+  deviceQmp: Record<string, unknown>;
 }
 
-export type PlannedDevice = PlannedNvdimm;
+export interface PlannedNvdimm extends PlannedDeviceBase, NvdimmOptions {
+  kind: 'nvdimm';
+  backend: PlannedBackend;
+}
+
+export interface PlannedVirtioPmem extends PlannedDeviceBase, VirtioPmemOptions {
+  kind: 'virtio-pmem';
+  backend: PlannedBackend;
+}
+
+export type PlannedDevice = PlannedNvdimm | PlannedVirtioPmem;
 
 export interface PlannedMachine {
   name: string;
@@ -52,7 +68,7 @@ export type PlannedArgs<K extends ActionName> = K extends 'boot' | 'stop'
   : K extends 'reboot' | 'restart'
     ? PlannedMachine
     : K extends 'hotplug'
-      ? Omit<Args<'hotplug'>, 'guest' | 'id' | 'backend' | 'label-size'> & { guest: PlannedMachine; device: PlannedNvdimm }
+      ? Omit<Args<'hotplug'>, 'guest' | 'id' | 'kind' | 'backend' | 'label-size'> & { guest: PlannedMachine; device: PlannedDevice }
       : K extends 'expect-file'
         ? Omit<Args<K>, 'file'> & { file: PlannedFile }
         : Omit<Args<K>, 'guest'> & { guest: PlannedMachine };
@@ -92,15 +108,37 @@ export function plan(loaded: LoadedScenario, runDir: string): Plan {
       ? { name, path: found.path, size: found.size, existing: true, writable: spec.writable }
       : { name, path: join(runDir, `${name}.img`), size: spec.size!, existing: false, writable: true };
   }
+  const backendOf = (id: string, b: { file: string; size?: number; share: boolean }): PlannedBackend => {
+    const file = files[b.file]!;
+    return { id: `mem-${id}`, file, path: file.path, size: b.size ?? file.size, share: b.share };
+  };
   const nvdimm = (n: { id: string; backend: { file: string; size?: number; share: boolean }; 'label-size'?: number }): PlannedNvdimm => {
-    const file = files[n.backend.file]!;
-    const backend: PlannedBackend = { id: `mem-${n.id}`, file, path: file.path, size: n.backend.size ?? file.size, share: n.backend.share };
+    const backend = backendOf(n.id, n.backend);
     const options = { id: n.id, backend, labelSize: n['label-size'] };
-    return { kind: 'nvdimm', ...options, object: backendObject(backend), device: nvdimmDevice(options) };
+    return {
+      kind: 'nvdimm',
+      ...options,
+      object: backendObject(backend),
+      device: nvdimmDevice(options),
+      objectQmp: backendQmp(backend),
+      deviceQmp: nvdimmQmp(options),
+    };
+  };
+  const virtioPmem = (v: { id: string; backend: { file: string; size?: number; share: boolean } }): PlannedVirtioPmem => {
+    const options = { id: v.id, backend: backendOf(v.id, v.backend) };
+    return {
+      kind: 'virtio-pmem',
+      ...options,
+      object: backendObject(options.backend),
+      device: virtioPmemDevice(options),
+      objectQmp: backendQmp(options.backend),
+      deviceQmp: virtioPmemQmp(options),
+    };
   };
   const machines: Record<string, PlannedMachine> = {};
   for (const [name, g] of Object.entries(scenario.guests)) {
-    machines[name] = { name, type: g.machine.type, nvdimm: g.machine.nvdimm, memory: g.memory, devices: g.nvdimms.map(nvdimm) };
+    const devices = [...g.nvdimms.map(nvdimm), ...g['virtio-pmem'].map(virtioPmem)];
+    machines[name] = { name, type: g.machine.type, nvdimm: g.machine.nvdimm, memory: g.memory, devices };
   }
   const steps = scenario.steps.map((source, index): PlannedStep => {
     const action = actionOf(source);
@@ -110,8 +148,9 @@ export function plan(loaded: LoadedScenario, runDir: string): Plan {
       if (typeof args === 'string') return machines[args]!;
       if (action === 'expect-file') return { ...args, file: files[args.file as string]! };
       if (action === 'hotplug') {
-        const { id, backend, 'label-size': labelSize, ...rest } = args as Args<'hotplug'>;
-        return { ...rest, guest: machines[rest.guest]!, device: nvdimm({ id, backend, 'label-size': labelSize }) };
+        const { id, kind, backend, 'label-size': labelSize, ...rest } = args as Args<'hotplug'>;
+        const device = kind === 'virtio-pmem' ? virtioPmem({ id, backend }) : nvdimm({ id, backend, 'label-size': labelSize });
+        return { ...rest, guest: machines[rest.guest]!, device };
       }
       return { ...args, guest: machines[args.guest as string]! };
     };

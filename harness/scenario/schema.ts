@@ -61,6 +61,11 @@ const guest = z.strictObject({
     })
     .refine((m) => m.maxmem === undefined || m.maxmem >= m.ram, { message: '`maxmem` is below `ram`', path: ['maxmem'] }),
   nvdimms: z.array(nvdimm).max(MAX_NVDIMMS).default([]),
+  'virtio-pmem': z
+    .array(z.strictObject({ id: ident, backend }))
+    .max(MAX_NVDIMMS)
+    .default([])
+    .meta({ description: 'virtio-pmem-pci devices, each on its memory-backend-file (no ACPI NVDIMM, no label area)' }),
 });
 
 const file = z.strictObject({
@@ -102,6 +107,11 @@ const data = {
   length: sector.meta({ description: 'byte count; a multiple of 512' }),
   pattern: z.string().min(1).meta({ description: 'name of a deterministic pseudo-random pattern: the same name gives the same bytes' }),
 };
+
+/** The pmem device kinds a guest can have and a hotplug can add. */
+export const DEVICE_KINDS = ['nvdimm', 'virtio-pmem'] as const;
+
+const memoryDevice = z.strictObject({ id: ident, size: size.optional(), hotplugged: z.boolean().optional() });
 
 export const actions = {
   boot: guests.meta({ description: 'start these guests (in parallel) and wait until SSH answers' }),
@@ -167,21 +177,30 @@ export const actions = {
     .strictObject({
       guest: guestRef,
       id: ident,
+      kind: z.enum(DEVICE_KINDS).default('nvdimm').meta({ description: 'the device to hot-plug: an ACPI NVDIMM or a virtio-pmem-pci' }),
       backend,
-      'label-size': size.optional(),
+      'label-size': size.optional().meta({ description: 'NVDIMMs only' }),
       via: z
         .enum(['qmp', 'hmp'])
         .default('qmp')
         .meta({ description: 'QMP object-add/device_add, or the human monitor object_add/device_add' }),
       error: versionedMessage.optional().meta({ description: 'expect QEMU to refuse the hotplug with this message' }),
     })
-    .meta({ description: 'hot-plug an NVDIMM and wait until the guest sees it' }),
+    .refine((h) => h.kind === 'nvdimm' || h['label-size'] === undefined, {
+      message: 'a virtio-pmem device has no label area: leave out `label-size`',
+      path: ['label-size'],
+    })
+    .meta({ description: 'hot-plug an NVDIMM or a virtio-pmem device and wait until the guest sees it' }),
   'expect-memory-devices': z
     .strictObject({
       guest: guestRef,
-      nvdimms: z.array(z.strictObject({ id: ident, size: size.optional(), hotplugged: z.boolean().optional() })),
+      nvdimms: z.array(memoryDevice).optional(),
+      'virtio-pmem': z.array(memoryDevice).optional(),
     })
-    .meta({ description: "QMP query-memory-devices: the guest's NVDIMMs, in order" }),
+    .refine((m) => m.nvdimms !== undefined || m['virtio-pmem'] !== undefined, {
+      message: 'expect-memory-devices checks nothing: give `nvdimms` or `virtio-pmem` (an empty list means none)',
+    })
+    .meta({ description: "QMP query-memory-devices: the guest's devices of each kind given, in order" }),
   reboot: guestRef.meta({ description: 'reboot the guest from inside (reboot -f) and wait until SSH answers again' }),
   restart: guestRef.meta({ description: 'stop QEMU and start it again with the same configuration' }),
 } as const;
@@ -254,19 +273,24 @@ export const scenarioSchema = z
     }
     for (const [gname, g] of Object.entries(s.guests)) {
       const ids = new Set<string>();
-      g.nvdimms.forEach((n, i) => {
-        const path = ['guests', gname, 'nvdimms', i];
-        if (!(n.backend.file in s.files)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: [...path, 'backend', 'file'],
-            message: `no file "${n.backend.file}" in \`files\` (have: ${Object.keys(s.files).join(', ') || 'none'})`,
-          });
-        }
-        if (ids.has(n.id))
-          ctx.addIssue({ code: 'custom', path: [...path, 'id'], message: `duplicate NVDIMM id "${n.id}" in guest ${gname}` });
-        ids.add(n.id);
-      });
+      for (const [key, list] of [
+        ['nvdimms', g.nvdimms],
+        ['virtio-pmem', g['virtio-pmem']],
+      ] as const) {
+        list.forEach((n, i) => {
+          const path = ['guests', gname, key, i];
+          if (!(n.backend.file in s.files)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [...path, 'backend', 'file'],
+              message: `no file "${n.backend.file}" in \`files\` (have: ${Object.keys(s.files).join(', ') || 'none'})`,
+            });
+          }
+          if (ids.has(n.id))
+            ctx.addIssue({ code: 'custom', path: [...path, 'id'], message: `duplicate device id "${n.id}" in guest ${gname}` });
+          ids.add(n.id);
+        });
+      }
     }
     s.steps.forEach((st, i) => {
       const fileRef = st['expect-file']?.file ?? st.hotplug?.backend.file;
@@ -301,9 +325,10 @@ type BackendSpec = z.output<typeof backend>;
 /** Every backend on a file, cold-plugged or hot-plugged, with where it is written. */
 export function backendsOn(s: Pick<Scenario, 'guests' | 'steps'>, fileKey: string): [BackendSpec, (string | number)[]][] {
   const all: [BackendSpec, (string | number)[]][] = [
-    ...Object.entries(s.guests).flatMap(([g, spec]) =>
-      spec.nvdimms.map((n, i): [BackendSpec, (string | number)[]] => [n.backend, ['guests', g, 'nvdimms', i, 'backend']]),
-    ),
+    ...Object.entries(s.guests).flatMap(([g, spec]) => [
+      ...spec.nvdimms.map((n, i): [BackendSpec, (string | number)[]] => [n.backend, ['guests', g, 'nvdimms', i, 'backend']]),
+      ...spec['virtio-pmem'].map((n, i): [BackendSpec, (string | number)[]] => [n.backend, ['guests', g, 'virtio-pmem', i, 'backend']]),
+    ]),
     ...s.steps.flatMap((st, i): [BackendSpec, (string | number)[]][] =>
       st.hotplug ? [[st.hotplug.backend, ['steps', i, 'hotplug', 'backend']]] : [],
     ),

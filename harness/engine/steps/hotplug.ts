@@ -6,25 +6,34 @@ import { QmpError } from '../../qemu/qmp.js';
 import { formatSize } from '../../scenario/units.js';
 import { checkEqual, messageFor, messageMutants, NEVER_MATCHES, pick, SIZE_NUDGE } from '../checks.js';
 import { hotplugTimeoutMs } from '../environment.js';
+import type { NdctlTopology } from '../../guest/ndctl.js';
 import { ndctl } from './guest-checks.js';
 import { mutant, type Mutant, type StepKinds } from './kind.js';
 
 /** How often the guest's NVDIMMs are listed while waiting for a hot-plugged one; it appears in about 0.2 s under TCG. */
 const HOTPLUG_POLL_MS = 100;
 
-/** What a hotplug did: QEMU's refusal in its own words, or how many NVDIMMs the guest listed before and after. */
+/** What a hotplug did: QEMU's refusal in its own words, or how many devices the guest listed before and after. */
 type HotplugSeen = { refused: string } | { before: number; after: number; listing: string; waitedMs: number };
 
 type MemoryDevice = Record<string, unknown>;
 
+/** The scenario's key for each device kind, and the type QMP query-memory-devices gives it. */
+const KINDS = [
+  ['nvdimms', 'nvdimm'],
+  ['virtio-pmem', 'virtio-pmem'],
+] as const;
+
 export const hotplugSteps: StepKinds<'hotplug' | 'expect-memory-devices'> = {
   hotplug: {
     title: (a) =>
-      `${a.guest}: hot-plug ${a.id} (${a.backend.size === undefined ? `file ${a.backend.file}` : formatSize(a.backend.size)}) via ${a.via.toUpperCase()}` +
+      `${a.guest}: hot-plug ${a.kind === 'nvdimm' ? '' : `${a.kind} `}${a.id} (${a.backend.size === undefined ? `file ${a.backend.file}` : formatSize(a.backend.size)}) via ${a.via.toUpperCase()}` +
       (a.error ? ', refused' : ''),
     async observe(run, a, ctx): Promise<HotplugSeen> {
       const guest = run.guest(a.guest);
-      const before = (await ndctl(guest, ctx.commandTimeoutMs)).topology.dimms.length;
+      // An NVDIMM appears as one more nmem; a virtio-pmem device has none, only its region.
+      const count = (t: NdctlTopology) => (a.device.kind === 'nvdimm' ? t.dimms : t.regions).length;
+      const before = count((await ndctl(guest, ctx.commandTimeoutMs)).topology);
       try {
         await hotplug(guest.qmp!, run.env.qemu.version, a.device, a.via);
       } catch (e) {
@@ -38,8 +47,7 @@ export const hotplugSteps: StepKinds<'hotplug' | 'expect-memory-devices'> = {
       for (;;) {
         const { topology, stdout } = await ndctl(guest, ctx.commandTimeoutMs);
         const waitedMs = Date.now() - started;
-        if (topology.dimms.length > before || waitedMs > timeout)
-          return { before, after: topology.dimms.length, listing: stdout, waitedMs };
+        if (count(topology) > before || waitedMs > timeout) return { before, after: count(topology), listing: stdout, waitedMs };
         await sleep(HOTPLUG_POLL_MS);
       }
     },
@@ -64,7 +72,7 @@ export const hotplugSteps: StepKinds<'hotplug' | 'expect-memory-devices'> = {
       if ('refused' in seen) throw new CheckFailure(`QEMU refused the hotplug of ${id}: ${seen.refused}`, 'accepted', seen.refused);
       if (seen.after <= seen.before)
         throw new CheckFailure(
-          `${a.guest.name} still lists ${seen.before} NVDIMM(s) ${(seen.waitedMs / 1000).toFixed(1)} s after the hotplug of ${id}:\n${seen.listing}`,
+          `${a.guest.name} still lists ${seen.before} ${a.device.kind === 'nvdimm' ? 'NVDIMM(s)' : 'region(s)'} ${(seen.waitedMs / 1000).toFixed(1)} s after the hotplug of ${id}:\n${seen.listing}`,
           seen.before + 1,
           seen.after,
         );
@@ -79,25 +87,40 @@ export const hotplugSteps: StepKinds<'hotplug' | 'expect-memory-devices'> = {
   },
   'expect-memory-devices': {
     title: (a) =>
-      `${a.guest}: query-memory-devices lists ${a.nvdimms.map((n) => `${n.id}${n.hotplugged ? ' (hotplugged)' : n.hotplugged === false ? ' (cold-plugged)' : ''}`).join(', ') || 'no NVDIMM'}`,
-    async observe(run, a): Promise<MemoryDevice[]> {
-      const devices = await run.guest(a.guest).qmp!.execute<{ type: string; data: MemoryDevice }[]>('query-memory-devices');
-      return devices.filter((d) => d.type === 'nvdimm').map((d) => d.data);
+      `${a.guest}: query-memory-devices lists ${KINDS.filter(([key]) => a[key] !== undefined)
+        .map(
+          ([key]) =>
+            `${key} [${a[key]!.map((n) => `${n.id}${n.hotplugged ? ' (hotplugged)' : n.hotplugged === false ? ' (cold-plugged)' : ''}`).join(', ') || 'none'}]`,
+        )
+        .join(', ')}`,
+    async observe(run, a): Promise<{ type: string; data: MemoryDevice }[]> {
+      return run.guest(a.guest).qmp!.execute<{ type: string; data: MemoryDevice }[]>('query-memory-devices');
     },
-    judge(a, nvdimms: MemoryDevice[]) {
-      const actual = nvdimms.map((d, i) => (i < a.nvdimms.length ? pick(d, Object.keys(a.nvdimms[i]!)) : d));
-      checkEqual(`NVDIMMs in query-memory-devices of ${a.guest.name}`, a.nvdimms, actual);
+    judge(a, devices: { type: string; data: MemoryDevice }[]) {
+      for (const [key, type] of KINDS) {
+        const want = a[key];
+        if (want === undefined) continue;
+        const have = devices.filter((d) => d.type === type).map((d) => d.data);
+        const actual = have.map((d, i) => (i < want.length ? pick(d, Object.keys(want[i]!)) : d));
+        checkEqual(`${type} devices in query-memory-devices of ${a.guest.name}`, want, actual);
+      }
     },
     mutants(a) {
-      const out: Mutant<'expect-memory-devices'>[] = [mutant('one more NVDIMM', a, { nvdimms: [...a.nvdimms, { id: 'mutant' }] })];
-      if (a.nvdimms.length > 0) out.push(mutant('one NVDIMM fewer', a, { nvdimms: a.nvdimms.slice(0, -1) }));
-      a.nvdimms.forEach((n, i) => {
-        const change = (label: string, entry: (typeof a.nvdimms)[number]) =>
-          out.push(mutant(`nvdimms.${i}.${label}`, a, { nvdimms: a.nvdimms.map((e, j) => (j === i ? entry : e)) }));
-        change('id changed', { ...n, id: `${n.id}x` });
-        if (n.size !== undefined) change(`size+${SIZE_NUDGE}`, { ...n, size: n.size + SIZE_NUDGE });
-        if (n.hotplugged !== undefined) change('hotplugged inverted', { ...n, hotplugged: !n.hotplugged });
-      });
+      const out: Mutant<'expect-memory-devices'>[] = [];
+      for (const [key] of KINDS) {
+        const want = a[key];
+        if (want === undefined) continue;
+        const list = (l: typeof want) => ({ [key]: l });
+        out.push(mutant(`${key}: one more`, a, list([...want, { id: 'mutant' }])));
+        if (want.length > 0) out.push(mutant(`${key}: one fewer`, a, list(want.slice(0, -1))));
+        want.forEach((n, i) => {
+          const change = (label: string, entry: (typeof want)[number]) =>
+            out.push(mutant(`${key}.${i}.${label}`, a, list(want.map((e, j) => (j === i ? entry : e)))));
+          change('id changed', { ...n, id: `${n.id}x` });
+          if (n.size !== undefined) change(`size+${SIZE_NUDGE}`, { ...n, size: n.size + SIZE_NUDGE });
+          if (n.hotplugged !== undefined) change('hotplugged inverted', { ...n, hotplugged: !n.hotplugged });
+        });
+      }
       return out;
     },
   },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { backendObject, backendQmp, nvdimmDevice, nvdimmQmp } from './nvdimm.js';
+import { virtioPmemDevice, virtioPmemQmp } from './virtio-pmem.js';
 
 const K = 2 ** 10;
 const G = 2 ** 30;
@@ -47,5 +48,13 @@ describe('QMP arguments', () => {
       'label-size': 128 * K,
     });
     expect(nvdimmQmp({ id: 'nv1', backend, labelSize: undefined })).toEqual({ driver: 'nvdimm', id: 'nv1', memdev: 'mem-nv1' });
+  });
+});
+
+describe('virtio-pmem', () => {
+  it('links the device to its backend, on the command line and over QMP', () => {
+    const vp = { id: 'vp1', backend: { ...backend, id: 'mem-vp1' } };
+    expect(virtioPmemDevice(vp)).toBe('virtio-pmem-pci,id=vp1,memdev=mem-vp1');
+    expect(virtioPmemQmp(vp)).toEqual({ driver: 'virtio-pmem-pci', id: 'vp1', memdev: 'mem-vp1' });
   });
 });

@@ -1,0 +1,24 @@
+/**
+ * virtio-pmem (`-device virtio-pmem-pci`): persistent memory on a memory-backend-file through virtio, with
+ * no ACPI NVDIMM and no label area. Like an NVDIMM it is a memory device, so the guest needs `-m slots=,maxmem=`.
+ */
+import { optionList } from '../qemu/options.js';
+import type { BackendOptions } from './nvdimm.js';
+
+export interface VirtioPmemOptions {
+  id: string;
+  backend: BackendOptions;
+}
+
+/** The `-device` text, as `device_add` on the human monitor takes it too. */
+export function virtioPmemDevice(v: VirtioPmemOptions): string {
+  return optionList('virtio-pmem-pci', [
+    ['id', v.id],
+    ['memdev', v.backend.id],
+  ]);
+}
+
+/** QMP `device_add` arguments. */
+export function virtioPmemQmp(v: VirtioPmemOptions): Record<string, unknown> {
+  return { driver: 'virtio-pmem-pci', id: v.id, memdev: v.backend.id };
+}
