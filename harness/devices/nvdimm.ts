@@ -11,12 +11,15 @@ export interface BackendOptions {
   path: string;
   size: number;
   share: boolean;
+  /** readonly=: left out when the scenario does not say (QEMU 5.2 has no such property). */
+  readonly?: boolean;
 }
 
 export interface NvdimmOptions {
   id: string;
   backend: BackendOptions;
   labelSize: number | undefined;
+  unarmed?: boolean;
 }
 
 /** The `-object` text, as `object_add` on the human monitor takes it too. */
@@ -26,6 +29,7 @@ export function backendObject(b: BackendOptions): string {
     ['share', b.share],
     ['mem-path', b.path],
     ['size', qemuSize(b.size)],
+    ['readonly', b.readonly],
   ]);
 }
 
@@ -35,15 +39,29 @@ export function nvdimmDevice(n: NvdimmOptions): string {
     ['id', n.id],
     ['memdev', n.backend.id],
     ['label-size', n.labelSize === undefined ? undefined : qemuSize(n.labelSize)],
+    ['unarmed', n.unarmed],
   ]);
 }
 
 /** QMP `object-add` arguments, in the flat form of QEMU 6.0 on (qemu/hotplug.ts wraps them for older builds). */
 export function backendQmp(b: BackendOptions): Record<string, unknown> {
-  return { 'qom-type': 'memory-backend-file', id: b.id, 'mem-path': b.path, size: b.size, share: b.share };
+  return {
+    'qom-type': 'memory-backend-file',
+    id: b.id,
+    'mem-path': b.path,
+    size: b.size,
+    share: b.share,
+    ...(b.readonly === undefined ? {} : { readonly: b.readonly }),
+  };
 }
 
 /** QMP `device_add` arguments. */
 export function nvdimmQmp(n: NvdimmOptions): Record<string, unknown> {
-  return { driver: 'nvdimm', id: n.id, memdev: n.backend.id, ...(n.labelSize === undefined ? {} : { 'label-size': n.labelSize }) };
+  return {
+    driver: 'nvdimm',
+    id: n.id,
+    memdev: n.backend.id,
+    ...(n.labelSize === undefined ? {} : { 'label-size': n.labelSize }),
+    ...(n.unarmed === undefined ? {} : { unarmed: n.unarmed }),
+  };
 }

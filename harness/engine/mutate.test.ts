@@ -45,4 +45,19 @@ describe('configurationMutants', () => {
     expect(mutants).toHaveLength(5);
     for (const m of mutants) expect((parse(m.text) as { name: string }).name).toBe('m');
   });
+
+  it('flips readonly and unarmed, and drops nvdimm-persistence, of a guest that boots', () => {
+    const text = SCENARIO.replace(
+      'backend: { file: a }, label-size: 128K',
+      'backend: { file: a, readonly: on, share: off }, unarmed: on',
+    ).replace('    memory: { ram: 512M', '    machine: { nvdimm-persistence: cpu }\n    memory: { ram: 512M');
+    const ids = configurationMutants(text).map((m) => m.id);
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        'guests.vm.nvdimms.0.backend.readonly: on -> off',
+        'guests.vm.nvdimms.0.unarmed: on -> off',
+        'guests.vm.machine.nvdimm-persistence: dropped',
+      ]),
+    );
+  });
 });

@@ -1,8 +1,8 @@
 /**
  * Mutation checks of a scenario: proof that each of its checks can fail. Expectation mutants (an expected
  * size, count, mode or flag changed, `match` inverted, one version's message expected on another) are
- * judged against what one real run observed, with no extra boot. Configuration mutants (`share` flipped,
- * `label-size` dropped or doubled, `slots` and `maxmem` raised for a guest QEMU is expected to refuse) change the file and
+ * judged against what one real run observed, with no extra boot. Configuration mutants (`share`, `readonly`
+ * and `unarmed` flipped, `nvdimm-persistence` dropped, `label-size` dropped or doubled, `slots` and `maxmem` raised for a guest QEMU is expected to refuse) change the file and
  * run it again: a mutant under which every step still passes survives.
  */
 import { isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
@@ -123,6 +123,22 @@ export function configurationMutants(text: string, ran: (index: number) => boole
     const share = base.getIn([...path, 'share']);
     const on = share === undefined || share === true || share === 'on';
     changed(`${where(path)}.share: ${on ? 'on -> off' : 'off -> on'}`, (doc) => doc.setIn([...path, 'share'], on ? 'off' : 'on'));
+  }
+  // Read-only and unarmed: flipped wherever the scenario sets them; a machine's persistence domain dropped.
+  const flags: [(string | number)[], string][] = [];
+  for (const path of backends.filter((b) => b[0] === 'guests')) {
+    if (base.getIn([...path, 'readonly']) !== undefined) flags.push([path, 'readonly']);
+    if (base.getIn([...path.slice(0, -1), 'unarmed']) !== undefined) flags.push([path.slice(0, -1), 'unarmed']);
+  }
+  for (const [path, key] of flags) {
+    const value = base.getIn([...path, key]);
+    const on = value === true || value === 'on';
+    changed(`${where(path)}.${key}: ${on ? 'on -> off' : 'off -> on'}`, (doc) => doc.setIn([...path, key], on ? 'off' : 'on'));
+  }
+  for (const name of booted) {
+    const machine = ['guests', name, 'machine'];
+    if (base.getIn([...machine, 'nvdimm-persistence']) !== undefined)
+      changed(`${where(machine)}.nvdimm-persistence: dropped`, (doc) => doc.deleteIn([...machine, 'nvdimm-persistence']));
   }
   for (const path of labelled) {
     changed(`${where(path)}.label-size: dropped`, (doc) => doc.deleteIn([...path, 'label-size']));

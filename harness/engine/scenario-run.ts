@@ -8,7 +8,7 @@ import type { LoadedScenario } from '../scenario/load.js';
 import { backendsOf, plan, type Plan, type PlannedMachine, type PlannedStep } from '../scenario/plan.js';
 import { Guest, type GuestOptions, type Outcome } from '../guest/guest.js';
 import { runKeyPair, type KeyPair } from '../guest/ssh.js';
-import { versionIn } from '../qemu/versions.js';
+import { CAPABILITIES, has, versionIn } from '../qemu/versions.js';
 import { bootTimeoutMs, type Environment } from './environment.js';
 import { claimRunDir, createRunDir } from './janitor.js';
 
@@ -87,6 +87,8 @@ export class ScenarioRun {
   stepSkipReason(step: PlannedStep): string | undefined {
     const when = step.when;
     if (when?.qemu && !versionIn(this.env.qemu.version, when.qemu)) return `only for QEMU ${when.qemu}, this is ${this.env.qemu.version}`;
+    if (when?.capability && !has(this.env.qemu.version, when.capability))
+      return `only for QEMU builds with ${when.capability} (${CAPABILITIES[when.capability]}), this is ${this.env.qemu.version}`;
     if (when?.image && when.image !== this.env.image.name) return `only for image ${when.image}, this is ${this.env.image.name}`;
     return undefined;
   }

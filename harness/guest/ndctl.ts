@@ -18,6 +18,7 @@ export interface NdctlRegion {
   size: number;
   type?: string;
   available_size?: number;
+  persistence_domain?: string;
   namespaces: NdctlNamespace[];
 }
 
@@ -74,6 +75,7 @@ function region(r: Json): NdctlRegion {
     size: bytes(r.size),
     ...(r.type !== undefined ? { type: String(r.type) } : {}),
     ...(r.available_size !== undefined ? { available_size: bytes(r.available_size) } : {}),
+    ...(r.persistence_domain !== undefined ? { persistence_domain: String(r.persistence_domain) } : {}),
     namespaces: list(r.namespaces).map(namespace),
   };
 }

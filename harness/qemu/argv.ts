@@ -34,7 +34,7 @@ export function qemuArgv(machine: PlannedMachine, spec: Launch): string[] {
     '-display',
     'none',
     '-machine',
-    `${machine.type}${machine.nvdimm ? ',nvdimm=on' : ''}`,
+    `${machine.type}${machine.nvdimm ? ',nvdimm=on' : ''}${machine.nvdimmPersistence ? `,nvdimm-persistence=${machine.nvdimmPersistence}` : ''}`,
     '-accel',
     spec.accel,
     // Under TCG, "max" offers RDRAND: the guest's entropy pool is ready at once instead of ~1 s later,

@@ -28,7 +28,7 @@ export function buildFor(name: string): QemuBuild | undefined {
  * Version-dependent abilities, each with the versions that have it. Where the boundary lies between two
  * measured builds, the range starts at the first build seen to have it: versions in between were not run.
  */
-const CAPABILITIES = {
+export const CAPABILITIES = {
   /** QMP object-add takes the object's properties as top-level arguments; before 6.0 they went in "props" (QAPI change in 6.0). */
   objectAddFlat: '>=6.0',
   /** memory-backend-file's `readonly` property: absent on 5.2, present on 7.2 (-object memory-backend-file,help). */
@@ -42,6 +42,7 @@ const CAPABILITIES = {
 } as const;
 
 export type Capability = keyof typeof CAPABILITIES;
+export const CAPABILITY_NAMES = Object.keys(CAPABILITIES) as [Capability, ...Capability[]];
 
 export function has(version: string, capability: Capability): boolean {
   return versionIn(version, CAPABILITIES[capability]);
@@ -55,5 +56,10 @@ export function versionIn(version: string, range: string): boolean {
 
 /** The capabilities a version has, for `qemu list`. */
 export function capabilitiesOf(version: string): Capability[] {
-  return (Object.keys(CAPABILITIES) as Capability[]).filter((c) => has(version, c));
+  return CAPABILITY_NAMES.filter((c) => has(version, c));
+}
+
+/** Whether a step's `when:` holds for a QEMU version (the image is the run's to check). */
+export function whenHolds(when: { qemu?: string; capability?: Capability } | undefined, version: string): boolean {
+  return (!when?.qemu || versionIn(version, when.qemu)) && (!when?.capability || has(version, when.capability));
 }

@@ -56,6 +56,8 @@ export interface PlannedMachine {
   name: string;
   type: 'pc' | 'q35';
   nvdimm: boolean;
+  /** -machine nvdimm-persistence=, when the scenario gives it. */
+  nvdimmPersistence?: string;
   memory: { ram: number; slots?: number; maxmem?: number };
   devices: PlannedDevice[];
 }
@@ -108,13 +110,21 @@ export function plan(loaded: LoadedScenario, runDir: string): Plan {
       ? { name, path: found.path, size: found.size, existing: true, writable: spec.writable }
       : { name, path: join(runDir, `${name}.img`), size: spec.size!, existing: false, writable: true };
   }
-  const backendOf = (id: string, b: { file: string; size?: number; share: boolean }): PlannedBackend => {
+  type BackendSpec = { file: string; size?: number; share: boolean; readonly?: boolean };
+  const backendOf = (id: string, b: BackendSpec): PlannedBackend => {
     const file = files[b.file]!;
-    return { id: `mem-${id}`, file, path: file.path, size: b.size ?? file.size, share: b.share };
+    return {
+      id: `mem-${id}`,
+      file,
+      path: file.path,
+      size: b.size ?? file.size,
+      share: b.share,
+      ...(b.readonly === undefined ? {} : { readonly: b.readonly }),
+    };
   };
-  const nvdimm = (n: { id: string; backend: { file: string; size?: number; share: boolean }; 'label-size'?: number }): PlannedNvdimm => {
+  const nvdimm = (n: { id: string; backend: BackendSpec; 'label-size'?: number; unarmed?: boolean }): PlannedNvdimm => {
     const backend = backendOf(n.id, n.backend);
-    const options = { id: n.id, backend, labelSize: n['label-size'] };
+    const options = { id: n.id, backend, labelSize: n['label-size'], ...(n.unarmed === undefined ? {} : { unarmed: n.unarmed }) };
     return {
       kind: 'nvdimm',
       ...options,
@@ -124,7 +134,7 @@ export function plan(loaded: LoadedScenario, runDir: string): Plan {
       deviceQmp: nvdimmQmp(options),
     };
   };
-  const virtioPmem = (v: { id: string; backend: { file: string; size?: number; share: boolean } }): PlannedVirtioPmem => {
+  const virtioPmem = (v: { id: string; backend: BackendSpec }): PlannedVirtioPmem => {
     const options = { id: v.id, backend: backendOf(v.id, v.backend) };
     return {
       kind: 'virtio-pmem',
@@ -138,7 +148,15 @@ export function plan(loaded: LoadedScenario, runDir: string): Plan {
   const machines: Record<string, PlannedMachine> = {};
   for (const [name, g] of Object.entries(scenario.guests)) {
     const devices = [...g.nvdimms.map(nvdimm), ...g['virtio-pmem'].map(virtioPmem)];
-    machines[name] = { name, type: g.machine.type, nvdimm: g.machine.nvdimm, memory: g.memory, devices };
+    const persistence = g.machine['nvdimm-persistence'];
+    machines[name] = {
+      name,
+      type: g.machine.type,
+      nvdimm: g.machine.nvdimm,
+      ...(persistence === undefined ? {} : { nvdimmPersistence: persistence }),
+      memory: g.memory,
+      devices,
+    };
   }
   const steps = scenario.steps.map((source, index): PlannedStep => {
     const action = actionOf(source);

@@ -1,5 +1,6 @@
 import { isAbsolute, normalize, sep } from 'node:path';
 import { z } from 'zod';
+import { CAPABILITY_NAMES } from '../qemu/versions.js';
 import { device, ident, imageName, onOff, regex, sector, size, versionRange } from './values.js';
 
 /**
@@ -22,6 +23,10 @@ const when = z
   .strictObject({
     qemu: versionRange.optional().meta({ description: 'QEMU versions this step or expectation applies to' }),
     image: imageName.optional().meta({ description: 'guest image this step applies to' }),
+    capability: z
+      .enum(CAPABILITY_NAMES)
+      .optional()
+      .meta({ description: 'a QEMU capability (harness/qemu/versions.ts) the step needs, e.g. backendReadonly' }),
   })
   .meta({ description: 'the step runs only where every condition holds; elsewhere it is reported as skipped' });
 
@@ -32,6 +37,11 @@ const backend = z.strictObject({
     .optional()
     .meta({ description: "memory-backend-file's size=; defaults to the file's size" }),
   share: onOff.default(true).meta({ description: 'share=on: guest writes reach the file (and other guests)' }),
+  readonly: onOff
+    .optional()
+    .meta({
+      description: "memory-backend-file's readonly= (QEMU 7.2 on, as measured; 5.2 has no such property): the file is opened read-only",
+    }),
 });
 
 const nvdimm = z.strictObject({
@@ -41,6 +51,7 @@ const nvdimm = z.strictObject({
     .refine((b) => b > 0, { message: 'a label area of 0 bytes: leave `label-size` out for none' })
     .optional()
     .meta({ description: 'label area at the end of the backend; QEMU wants at least 128K' }),
+  unarmed: onOff.optional().meta({ description: "the nvdimm device's unarmed=: the guest is told the device cannot persist writes" }),
 });
 
 const guest = z.strictObject({
@@ -48,6 +59,11 @@ const guest = z.strictObject({
     .strictObject({
       type: z.enum(['pc', 'q35']).default('pc'),
       nvdimm: z.boolean().default(true).meta({ description: 'the -machine nvdimm=on option' }),
+      'nvdimm-persistence': z
+        .string()
+        .regex(/^[a-z-]+$/, 'expected a word such as cpu or mem-ctrl')
+        .optional()
+        .meta({ description: '-machine nvdimm-persistence=: cpu or mem-ctrl (any other word, to check that QEMU refuses it)' }),
     })
     .default({ type: 'pc', nvdimm: true }),
   memory: z
@@ -92,7 +108,11 @@ const namespaceExpect = z.strictObject({
   blockdev: z.string().optional(),
   chardev: z.string().optional(),
 });
-const regionExpect = z.strictObject({ size: size.optional(), type: z.enum(['pmem', 'blk']).optional() });
+const regionExpect = z.strictObject({
+  size: size.optional(),
+  type: z.enum(['pmem', 'blk']).optional(),
+  persistence_domain: z.string().optional().meta({ description: 'as ndctl prints it: cpu_cache, memory_controller, unknown' }),
+});
 
 /**
  * QEMU's words for a refusal, which change between versions: one regular expression, or a list of
