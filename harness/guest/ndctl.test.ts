@@ -60,7 +60,9 @@ describe('parseNdctlList', () => {
       sector_size: 512,
       blockdev: 'pmem0',
     };
-    expect(t.regions).toEqual([{ dev: 'region0', size: 1073610752, type: 'pmem', available_size: 0, namespaces: [namespace] }]);
+    expect(t.regions).toEqual([
+      { dev: 'region0', size: 1073610752, type: 'pmem', persistence_domain: 'unknown', available_size: 0, namespaces: [namespace] },
+    ]);
     // Namespaces are also listed flat, whatever region they are in.
     expect(t.namespaces).toEqual([namespace]);
   });
