@@ -88,13 +88,17 @@ describe('a run leaves no QEMU process and no temporary file', { timeout: 180_00
       const result = await startRun(join(scenarioDir, 'broken.yaml'));
       expect(result.exitCode).toBe(1);
       expect(result.stdout).toMatch(/expected .*1073479680.*got .*1073610752/);
+      // The guests' kernel logs: their last lines in the report, the whole in the artifacts.
+      expect(result.stdout).toMatch(/last \d+ lines of label's kernel log \(dmesg\):\n(  \| .*\n)*  \| .*Run \/init as init process/);
       expect(await leftovers()).toEqual({ qemus: 0, files: [], runDirs: [] });
       const [kept] = await readdir(join(tmp, 'artifacts'));
       expect((await readdir(join(tmp, 'artifacts', kept!))).sort()).toEqual([
         'label.cmdline',
+        'label.dmesg.log',
         'label.qmp.log',
         'label.serial.log',
         'nolabel.cmdline',
+        'nolabel.dmesg.log',
         'nolabel.qmp.log',
         'nolabel.serial.log',
       ]);

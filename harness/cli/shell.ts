@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { Step } from '../scenario/schema.js';
 import { actionOf } from '../scenario/plan.js';
 import { prepareEnvironment } from '../engine/environment.js';
-import { failureContext } from '../engine/report.js';
+import { failureContext, kernelLogs } from '../engine/report.js';
 import { ScenarioRun } from '../engine/scenario-run.js';
 import { runStep, stepTitle } from '../engine/steps/index.js';
 import { addSettingOptions, exportSettings, setting } from '../settings.js';
@@ -86,7 +86,7 @@ async function shell(file: string, opts: ShellOptions): Promise<number> {
         console.error(`  ✓ ${title} (${Date.now() - started} ms)`);
       } catch (e) {
         failed = true;
-        console.error(`  × ${title}\n${(e as Error).message}${failureContext(run, step)}`);
+        console.error(`  × ${title}\n${(e as Error).message}${failureContext(run, step, await kernelLogs(run))}`);
         break;
       }
     }

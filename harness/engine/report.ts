@@ -2,6 +2,7 @@
  * What a person reads beside a failed check or a kept guest: where the scenario ran, how to start each
  * guest by hand, what each console said last, where the logs are, and how to reach guests left running.
  */
+import { writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { PlannedStep } from '../scenario/plan.js';
 import { shellCommand } from '../qemu/process.js';
@@ -9,8 +10,29 @@ import type { KeptGuest, ScenarioRun } from './scenario-run.js';
 
 /** Console lines shown per guest in a failure report. */
 const CONSOLE_TAIL_LINES = 12;
+/** Kernel log lines shown per running guest; the whole log goes to the artifacts. */
+const DMESG_TAIL_LINES = 25;
+/** A guest too wedged to answer `dmesg` quickly has nothing to add. */
+const DMESG_TIMEOUT_MS = 5000;
 
-export function failureContext(run: ScenarioRun, step: PlannedStep): string {
+/**
+ * The kernel log of each running guest (the console runs `quiet`, so it shows no kernel messages): the
+ * last lines for the report, the whole log written beside the serial logs, which a failed run keeps.
+ */
+export async function kernelLogs(run: ScenarioRun): Promise<string> {
+  const parts: string[] = [];
+  for (const [name, guest] of run.launched) {
+    if (!run.isRunning(name)) continue;
+    const r = await guest.exec('dmesg', undefined, DMESG_TIMEOUT_MS).catch(() => undefined);
+    if (!r || r.code !== 0) continue;
+    await writeFile(join(run.dir, `${name}.dmesg.log`), r.stdout, { mode: 0o600 });
+    const tail = r.stdout.trimEnd().split('\n').slice(-DMESG_TAIL_LINES);
+    parts.push(`last ${tail.length} lines of ${name}'s kernel log (dmesg):`, ...tail.map((l) => `  | ${l}`));
+  }
+  return parts.join('\n');
+}
+
+export function failureContext(run: ScenarioRun, step: PlannedStep, kernel = ''): string {
   const { qemu, image, accel } = run.env;
   const file = relative(process.cwd(), run.plan.file) || run.plan.file;
   const rerun = ['npx', 'nvdimm-harness', 'run', file, '--qemu', qemu.choice, '--image', image.name, '--accel', accel.accel];
@@ -31,7 +53,8 @@ export function failureContext(run: ScenarioRun, step: PlannedStep): string {
         .map((l) => `  | ${l}`),
     );
   }
-  lines.push(`serial logs, QEMU command lines and QMP transcripts are kept in ${run.artifactsDir}`);
+  if (kernel) lines.push(kernel);
+  lines.push(`serial logs, kernel logs, QEMU command lines and QMP transcripts are kept in ${run.artifactsDir}`);
   return lines.join('\n');
 }
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { prepareEnvironment } from '../engine/environment.js';
-import { failureContext, keepInstructions } from '../engine/report.js';
+import { failureContext, keepInstructions, kernelLogs } from '../engine/report.js';
 import { ScenarioRun } from '../engine/scenario-run.js';
 import { runStep, SETUP_ACTIONS, stepTitle } from '../engine/steps/index.js';
 import { loadScenarioFile, type LoadedScenario } from '../scenario/load.js';
@@ -59,7 +59,7 @@ export async function scenarioTests(file: string): Promise<void> {
       } catch (e) {
         failed = true;
         // The check's own words first; then where it ran and how to reproduce it.
-        if (e instanceof Error) e.message += `\n${failureContext(run!, step)}`;
+        if (e instanceof Error) e.message += `\n${failureContext(run!, step, await kernelLogs(run!))}`;
         throw e;
       }
     };

@@ -1,0 +1,56 @@
+/**
+ * The CLI on real guests for what a filter and a user's file names can do: `-t` selects checks while the
+ * steps that set up their state still run; a filter that selects nothing is not a pass; an existing backend
+ * file whose name has a space is hot-plugged through the human monitor.
+ */
+import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = join(import.meta.dirname, '../..');
+const CLI = join(ROOT, 'bin/nvdimm-harness.js');
+
+const run = (...args: string[]) => execa('node', [CLI, 'run', ...args], { cwd: ROOT, reject: false, env: { FORCE_COLOR: '0' } });
+
+describe('nvdimm-harness run', { timeout: 300_000 }, () => {
+  it('-t runs the selected checks after the set-up steps they need', async () => {
+    // Only the reader's two data checks are selected: the boot and the writer's write must still run.
+    const r = await run('scenarios/share-on.yaml', '-t', 'reader: /dev/pmem0');
+    expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(r.stdout).toMatch(/set-up step 1 \(boot writer, reader\)/);
+    expect(r.stdout).toMatch(/set-up step 3 \(writer: write pattern/);
+    expect(stripVTControlCharacters(r.stdout)).toMatch(/Tests\s+2 passed \| 5 skipped/);
+  });
+
+  it('a filter that matches no step is not a pass', async () => {
+    const r = await run('scenarios/basic.yaml', '-t', 'no step is called this');
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('no check ran: the filter /no step is called this/ matches no step');
+  });
+
+  it('hot-plugs an existing file whose name has a space through the human monitor', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'nvdimm-harness-space-test-'));
+    try {
+      await writeFile(join(dir, 'my disk.img'), '');
+      await truncate(join(dir, 'my disk.img'), 128 * 2 ** 20);
+      await writeFile(
+        join(dir, 'space.yaml'),
+        `name: a backend file with a space in its name
+files: { disk: { path: "my disk.img", writable: true } }
+guests: { vm: { memory: { ram: 512M, slots: 2, maxmem: 2G } } }
+steps:
+  - boot: vm
+  - hotplug: { guest: vm, id: nv1, backend: { file: disk }, via: hmp }
+  - expect-ndctl: { guest: vm, dimms: 1, regions: [{ size: 128M }] }
+`,
+      );
+      const r = await run(join(dir, 'space.yaml'));
+      expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
