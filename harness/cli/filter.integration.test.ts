@@ -1,9 +1,9 @@
 /**
  * The CLI on real guests for what a filter and a user's file names can do: `-t` selects checks while the
  * steps that set up their state still run; a filter that selects nothing is not a pass; an existing backend
- * file whose name has a space is hot-plugged through the human monitor.
+ * file whose name has a space is hot-plugged through the human monitor; a JUnit report says why steps were skipped.
  */
-import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
@@ -49,6 +49,19 @@ steps:
       );
       const r = await run(join(dir, 'space.yaml'));
       expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('writes a JUnit report named after the project, with the reason of every skipped step', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'nvdimm-harness-junit-test-'));
+    try {
+      const r = await run('scenarios/alignment.yaml', '--output-file', join(dir, 'report.xml'));
+      expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(0);
+      const xml = await readFile(join(dir, 'report.xml'), 'utf8');
+      expect(xml).toMatch(/<testsuites name="nvdimm-harness"/);
+      expect(xml).toMatch(/<property name="skipped" value="only for QEMU &gt;=2\.7\.0 &lt;2\.8\.0, this is [\d.]+">/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

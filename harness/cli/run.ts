@@ -11,7 +11,12 @@ import { scenarioPlugin } from '../vitest/plugin.js';
 import { scenarioTestOptions } from '../vitest/project.js';
 import { loadAll, ROOT, scenarioFiles } from './scenario-files.js';
 
-const REPORTERS = { pretty: () => new ProgressReporter(), junit: () => 'junit', json: () => 'json' } as const;
+const REPORTERS = {
+  pretty: () => new ProgressReporter(),
+  // The root suite is the project, not vitest's "vitest tests"; skip reasons are testcase properties.
+  junit: () => ['junit', { suiteName: 'nvdimm-harness' }] as ['junit', { suiteName: string }],
+  json: () => 'json' as const,
+};
 type ReporterName = keyof typeof REPORTERS;
 
 /** How long vitest may take to stop its workers on Ctrl-C before they are terminated. */

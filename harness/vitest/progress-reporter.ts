@@ -1,6 +1,7 @@
 import type { TestAnnotation } from 'vitest';
 import type { TestCase, TestModule } from 'vitest/node';
 import { DefaultReporter } from 'vitest/reporters';
+import { SKIP_ANNOTATION } from './project.js';
 
 /**
  * vitest's default reporter plus one line per event, with the time since the run started: each step as it
@@ -16,6 +17,8 @@ export class ProgressReporter extends DefaultReporter {
   }
 
   onTestCaseAnnotate(test: TestCase, annotation: TestAnnotation): void {
+    // A skip's reason is printed once, on the step's result line.
+    if (annotation.type === SKIP_ANNOTATION) return;
     this.line(`${position(test)}   ${annotation.message}`);
   }
 

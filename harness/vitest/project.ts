@@ -7,6 +7,9 @@ import { scenarioPlugin } from './plugin.js';
  */
 export const VITEST_LIMIT_MS = 600_000;
 
+/** The annotation type under which a skipped step states why (progress lines leave it to the result line). */
+export const SKIP_ANNOTATION = 'skipped';
+
 /** vitest's options for running scenario files, shared by the `scenarios` project and `nvdimm-harness run`. */
 export const scenarioTestOptions = {
   globalSetup: [fileURLToPath(new URL('./global-setup.ts', import.meta.url))],

@@ -6,7 +6,7 @@ import { runStep, SETUP_ACTIONS, stepTitle } from '../engine/steps/index.js';
 import { loadScenarioFile, type LoadedScenario } from '../scenario/load.js';
 import type { PlannedStep } from '../scenario/plan.js';
 import { setting } from '../settings.js';
-import { VITEST_LIMIT_MS } from './project.js';
+import { SKIP_ANNOTATION, VITEST_LIMIT_MS } from './project.js';
 
 /**
  * Registers one scenario file as a vitest suite: one test per step, named after what the step checks, run
@@ -66,8 +66,13 @@ export async function scenarioTests(file: string): Promise<void> {
 
     scenario.steps.forEach((source, index) => {
       it(stepTitle(source), { timeout: VITEST_LIMIT_MS }, async (ctx) => {
-        if (skip) return ctx.skip(skip);
-        if (failed) return ctx.skip('an earlier step of this scenario failed');
+        // The reason is also an annotation of its own type: JUnit reports write it as a property.
+        const skipBecause = async (reason: string) => {
+          await ctx.annotate(reason, SKIP_ANNOTATION);
+          ctx.skip(reason);
+        };
+        if (skip) return skipBecause(skip);
+        if (failed) return skipBecause('an earlier step of this scenario failed');
         const progress = (event: string) => void ctx.annotate(event);
         // Steps the name filter passed over: those that set up state run now, the checks stay skipped.
         for (const earlier of run!.plan.steps.slice(next, index)) {
@@ -78,7 +83,7 @@ export async function scenarioTests(file: string): Promise<void> {
         next = index + 1;
         const step = run!.plan.steps[index]!;
         const reason = run!.stepSkipReason(step);
-        if (reason) return ctx.skip(reason);
+        if (reason) return skipBecause(reason);
         await execute(step, progress);
       });
     });
