@@ -21,7 +21,7 @@ describe('scenarios/basic.yaml on every QEMU version and guest image', { timeout
     it(`passes on QEMU ${version} (Debian ${suite})`, async () => {
       const { code, output } = await basic(['--qemu', version]);
       expect(code, output).toBe(0);
-      expect(output).toMatch(new RegExp(`\\[QEMU ${version.replace('.', '\\.')}\\.\\d+, debian-bookworm`));
+      expect(output).toMatch(new RegExp(`nvdimm-harness: QEMU ${version.replace('.', '\\.')}\\.\\d+ from .*; image debian-bookworm \\(`));
     });
   }
 
@@ -29,7 +29,7 @@ describe('scenarios/basic.yaml on every QEMU version and guest image', { timeout
     it(`passes on the ${image} guest image`, async () => {
       const { code, output } = await basic(['--image', image]);
       expect(code, output).toBe(0);
-      expect(output).toMatch(new RegExp(`, ${image}, (tcg|kvm)\\]`));
+      expect(output).toMatch(new RegExp(`nvdimm-harness: QEMU .*; image ${image} \\(kernel`));
     });
   }
 });

@@ -35,7 +35,9 @@ export async function scenarioTests(file: string): Promise<void> {
   const keep = setting('keep');
   const { scenario } = loaded;
 
-  describe(`${scenario.name} [QEMU ${env.qemu.version}, ${env.image.name}, ${env.accel.accel}]`, () => {
+  // Named after the scenario alone, so that reports keep the same test ids from one QEMU build, image or
+  // night to the next; where it ran is in the run's header and in every failure report.
+  describe(scenario.name, () => {
     let run: ScenarioRun | undefined;
     let failed = false;
     let skip: string | undefined;
