@@ -37,11 +37,9 @@ const backend = z.strictObject({
     .optional()
     .meta({ description: "memory-backend-file's size=; defaults to the file's size" }),
   share: onOff.default(true).meta({ description: 'share=on: guest writes reach the file (and other guests)' }),
-  readonly: onOff
-    .optional()
-    .meta({
-      description: "memory-backend-file's readonly= (QEMU 7.2 on, as measured; 5.2 has no such property): the file is opened read-only",
-    }),
+  readonly: onOff.optional().meta({
+    description: "memory-backend-file's readonly= (QEMU 7.2 on, as measured; 5.2 has no such property): the file is opened read-only",
+  }),
 });
 
 const nvdimm = z.strictObject({
@@ -312,6 +310,27 @@ export const scenarioSchema = z
         });
       }
     }
+    // A device named by id must be one the guest has: cold-plugged, or hot-plugged by an earlier step.
+    const devicesOf = new Map(
+      Object.entries(s.guests).map(([g, spec]) => [
+        g,
+        new Set([...spec.nvdimms.map((n) => `nvdimm:${n.id}`), ...spec['virtio-pmem'].map((v) => `virtio-pmem:${v.id}`)]),
+      ]),
+    );
+    s.steps.forEach((st, i) => {
+      if (st.hotplug && !st.hotplug.error) devicesOf.get(st.hotplug.guest)?.add(`${st.hotplug.kind}:${st.hotplug.id}`);
+      for (const action of ['write', 'expect-data', 'expect-blockdev'] as const) {
+        const args = st[action];
+        if (!args || typeof args.device === 'string') continue;
+        const [kind, id] = 'nvdimm' in args.device ? ['nvdimm', args.device.nvdimm] : ['virtio-pmem', args.device['virtio-pmem']];
+        if (!devicesOf.get(args.guest)?.has(`${kind}:${id}`))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['steps', i, action, 'device'],
+            message: `guest ${args.guest} has no ${kind} "${id}" by this step (cold-plugged, or hot-plugged by an earlier step)`,
+          });
+      }
+    });
     s.steps.forEach((st, i) => {
       const fileRef = st['expect-file']?.file ?? st.hotplug?.backend.file;
       if (fileRef !== undefined && !(fileRef in s.files)) {

@@ -57,4 +57,14 @@ export const onOff = z
   .meta({ description: 'on or off (true/false)' });
 
 export const sector = size.refine((b) => b % 512 === 0, { message: 'expected a multiple of 512 bytes (O_DIRECT works in whole sectors)' });
-export const device = z.string().regex(/^\/dev\/[A-Za-z0-9._-]+$/, 'expected a device path like /dev/pmem0');
+/** A guest's block device: its path, or the QEMU device whose block device it is (found at run time). */
+export const device = z
+  .union([
+    z.string().regex(/^\/dev\/[A-Za-z0-9._-]+$/, 'expected a device path like /dev/pmem0'),
+    z.strictObject({ nvdimm: ident }),
+    z.strictObject({ 'virtio-pmem': ident }),
+  ])
+  .meta({
+    description:
+      "a path like /dev/pmem0, or { nvdimm: ID } / { virtio-pmem: ID }: that device's /dev/pmemN, found by its address, whatever the kernel numbered it",
+  });

@@ -6,6 +6,7 @@ import { checkEqual, patternMismatch, SIZE_NUDGE } from '../checks.js';
 import { ddBlocks, patternBytes, sha256 } from '../pattern.js';
 import { fileSha256 } from '../scenario-run.js';
 import type { PlannedArgs } from '../../scenario/plan.js';
+import { blockDevice, describeDevice } from './block-device.js';
 import { mutant, type Mutant, type StepKinds } from './kind.js';
 
 /**
@@ -17,41 +18,44 @@ const DD = '/bin/dd';
 export const dataSteps: StepKinds<'write' | 'expect-data' | 'expect-file'> = {
   write: {
     title: (a) =>
-      `${a.guest}: write pattern "${a.pattern}" to ${a.device} at offset ${formatSize(a.offset)}, ${formatSize(a.length)}, O_DIRECT`,
+      `${a.guest}: write pattern "${a.pattern}" to ${describeDevice(a.device)} at offset ${formatSize(a.offset)}, ${formatSize(a.length)}, O_DIRECT`,
     async run(run, a, ctx) {
       const { bs, start, count } = ddBlocks(a.offset, a.length);
+      const path = await blockDevice(run.guest(a.guest), a.device, ctx.commandTimeoutMs);
       const r = await run
         .guest(a.guest)
         .exec(
-          `${DD} of=${a.device} bs=${bs} seek=${start} count=${count} iflag=fullblock oflag=direct 2>&1`,
+          `${DD} of=${path} bs=${bs} seek=${start} count=${count} iflag=fullblock oflag=direct 2>&1`,
           patternBytes(a.pattern, a.length),
           ctx.commandTimeoutMs,
         );
       if (r.code !== 0)
         throw new GuestCommandError({
-          why: `writing to ${a.device} in ${a.guest.name} failed (dd status ${r.code})`,
+          why: `writing to ${path} in ${a.guest.name} failed (dd status ${r.code})`,
           evidence: [['dd', r.stdout]],
         });
     },
   },
   'expect-data': {
     title: (a) =>
-      `${a.guest}: ${a.device} at offset ${formatSize(a.offset)}, ${formatSize(a.length)}, ${a.match ? 'holds' : 'does not hold'} pattern "${a.pattern}"`,
+      `${a.guest}: ${describeDevice(a.device)} at offset ${formatSize(a.offset)}, ${formatSize(a.length)}, ${a.match ? 'holds' : 'does not hold'} pattern "${a.pattern}"`,
     async observe(run, a, ctx): Promise<DeviceRead> {
       const { bs, start, count } = ddBlocks(a.offset, a.length);
+      const path = await blockDevice(run.guest(a.guest), a.device, ctx.commandTimeoutMs);
       // Read into the guest's RAM and report each fact on its own labelled line: the byte count and dd's
       // status tell a failed or short read from different data.
       const r = await run
         .guest(a.guest)
         .exec(
-          `[ -e ${a.device} ] || { echo "${a.device} does not exist" >&2; exit 3; }; f=$(mktemp) && e=$(mktemp) && ` +
-            `{ ${DD} if=${a.device} of=$f bs=${bs} skip=${start} count=${count} iflag=direct 2>$e; echo "dd=$?"; ` +
+          `[ -e ${path} ] || { echo "${path} does not exist" >&2; exit 3; }; f=$(mktemp) && e=$(mktemp) && ` +
+            `{ ${DD} if=${path} of=$f bs=${bs} skip=${start} count=${count} iflag=direct 2>$e; echo "dd=$?"; ` +
             `echo "read=$(wc -c < $f)"; echo "sha=$(sha256sum < $f)"; echo "head=$(od -An -tx1 -N16 $f)"; cat $e >&2; rm -f $f $e; }`,
           undefined,
           ctx.commandTimeoutMs,
         );
       const field = (name: string) => new RegExp(`^${name}=(.*)$`, 'm').exec(r.stdout)?.[1]?.trim();
       return {
+        path,
         code: r.code,
         status: field('dd'),
         read: Number(field('read')),
@@ -65,7 +69,7 @@ export const dataSteps: StepKinds<'write' | 'expect-data' | 'expect-file'> = {
       if (seen.code !== 0 || status !== '0' || read !== a.length) {
         throw new CheckFailure(
           {
-            why: `reading ${formatSize(a.length)} of ${a.device} in ${a.guest.name} at offset ${a.offset} failed: dd status ${status ?? seen.code}, ${Number.isNaN(read) ? 'nothing' : read} bytes read`,
+            why: `reading ${formatSize(a.length)} of ${seen.path} in ${a.guest.name} at offset ${a.offset} failed: dd status ${status ?? seen.code}, ${Number.isNaN(read) ? 'nothing' : read} bytes read`,
             evidence: [['dd', seen.stderr]],
           },
           `${a.length} bytes read`,
@@ -75,7 +79,7 @@ export const dataSteps: StepKinds<'write' | 'expect-data' | 'expect-file'> = {
       const found = seen.sha256 === sha256(patternBytes(a.pattern, a.length));
       if (found !== a.match)
         throw patternMismatch(
-          `${a.device} in ${a.guest.name} at ${a.offset}`,
+          `${seen.path} in ${a.guest.name} at ${a.offset}`,
           a.pattern,
           a.match,
           found,
@@ -151,6 +155,8 @@ export const dataSteps: StepKinds<'write' | 'expect-data' | 'expect-file'> = {
 };
 
 interface DeviceRead {
+  /** The device read, as found in the guest. */
+  path: string;
   code: number;
   status: string | undefined;
   read: number;

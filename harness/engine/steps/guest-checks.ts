@@ -5,6 +5,7 @@ import type { ExecResult } from '../../guest/ssh.js';
 import { NDCTL_LIST, parseNdctlList, type NdctlTopology } from '../../guest/ndctl.js';
 import { formatSize } from '../../scenario/units.js';
 import { checkEqual, matchUnordered, NEVER_MATCHES, SIZE_NUDGE } from '../checks.js';
+import { blockDevice, describeDevice } from './block-device.js';
 import { mutant, type Mutant, type StepKinds } from './kind.js';
 
 const NAMESPACE_MODES = ['raw', 'fsdax', 'devdax', 'sector'] as const;
@@ -86,13 +87,15 @@ export const guestCheckSteps: StepKinds<'run' | 'expect-ndctl' | 'expect-blockde
     },
   },
   'expect-blockdev': {
-    title: (a) => `${a.guest}: ${a.device} is ${formatSize(a.size)}`,
-    observe: (run, a, ctx): Promise<ExecResult> =>
-      run.guest(a.guest).exec(`blockdev --getsize64 ${a.device}`, undefined, ctx.commandTimeoutMs),
-    judge(a, r: ExecResult) {
+    title: (a) => `${a.guest}: ${describeDevice(a.device)} is ${formatSize(a.size)}`,
+    async observe(run, a, ctx): Promise<ExecResult & { path: string }> {
+      const path = await blockDevice(run.guest(a.guest), a.device, ctx.commandTimeoutMs);
+      return { path, ...(await run.guest(a.guest).exec(`blockdev --getsize64 ${path}`, undefined, ctx.commandTimeoutMs)) };
+    },
+    judge(a, r: ExecResult & { path: string }) {
       if (r.code !== 0)
-        throw new CheckFailure(`${a.device} in ${a.guest.name}: ${r.stderr.trim() || `blockdev exited ${r.code}`}`, a.size, null);
-      checkEqual(`size of ${a.device} in ${a.guest.name}`, a.size, Number(r.stdout.trim()));
+        throw new CheckFailure(`${r.path} in ${a.guest.name}: ${r.stderr.trim() || `blockdev exited ${r.code}`}`, a.size, null);
+      checkEqual(`size of ${r.path} in ${a.guest.name}`, a.size, Number(r.stdout.trim()));
     },
     mutants: (a) => [mutant(`size+${SIZE_NUDGE}`, a, { size: a.size + SIZE_NUDGE })],
   },
