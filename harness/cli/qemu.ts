@@ -18,7 +18,7 @@ export function registerQemu(program: Command): void {
         console.log(
           `${suite.padEnd(10)} ${version.padEnd(8)} ${have ? `provisioned: ${have} in ${provisionedRoot(suite)}` : `not provisioned: nvdimm-harness qemu fetch ${version}`}`,
         );
-        console.log(`${''.padEnd(19)} can: ${capabilitiesOf(version).join(', ')}`);
+        console.log(`${''.padEnd(19)} can: ${capabilitiesOf(version).join(', ') || 'none of the named capabilities'}`);
       }
     });
   qemu
