@@ -86,7 +86,7 @@ async function mutate(args: string[], opts: MutateOptions): Promise<number> {
     for (const m of mutants.filter((x) => x.outcome === 'refused by the loader'))
       console.log(`  not run (the loader refuses it): ${m.id}: ${m.detail}`);
     for (const id of Object.keys(documented).filter((id) => !survivors.some((m) => m.id === id)))
-      console.log(`  listed in survivors: but ${mutants.some((m) => m.id === id) ? 'killed' : 'not a mutant of this run'}: ${id}`);
+      console.log(`  listed in survivors: but ${mutants.find((m) => m.id === id)?.outcome ?? 'not a mutant of this run'}: ${id}`);
     if (unexplained.length > 0) status = 1;
   }
   return status;
