@@ -41,6 +41,14 @@ export class ProgressReporter extends DefaultReporter {
     if (ran === 0) this.line(`${module.moduleId.split('/').at(-1)}: 0 checks ran (${tests.length} step(s), all skipped)`);
   }
 
+  /**
+   * The failed step's first line under it; the whole report (diff, command lines, consoles, kernel logs)
+   * comes once, in vitest's summary at the end.
+   */
+  protected override formatShortError(error: { message: string }): string {
+    return `→ ${error.message.split('\n')[0]}`;
+  }
+
   private line(text: string): void {
     const seconds = ((Date.now() - this.started) / 1000).toFixed(1).padStart(6);
     this.ctx.logger.log(`[${seconds}s] ${text}`);
