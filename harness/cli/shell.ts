@@ -5,7 +5,7 @@ import { actionOf } from '../scenario/plan.js';
 import { prepareEnvironment } from '../engine/environment.js';
 import { failureContext, kernelLogs } from '../engine/report.js';
 import { ScenarioRun } from '../engine/scenario-run.js';
-import { runStep, stepTitle } from '../engine/steps/index.js';
+import { runSteps, stepTitle } from '../engine/steps/index.js';
 import { addSettingOptions, exportSettings, setting } from '../settings.js';
 import { loadAll } from './scenario-files.js';
 
@@ -73,23 +73,15 @@ async function shell(file: string, opts: ShellOptions): Promise<number> {
   let failed = false;
   try {
     console.error(`${scenario.name} — QEMU ${env.qemu.version}, ${env.image.name}, ${env.accel.accel}`);
-    for (const step of run.plan.steps.slice(0, steps.length)) {
-      const started = Date.now();
+    await runSteps(run, run.plan.steps.slice(0, steps.length), async ({ step, status, reason, error, ms }) => {
       const title = `${step.index + 1}. ${stepTitle(step.source)}`;
-      const skip = run.stepSkipReason(step);
-      if (skip) {
-        console.error(`  ↓ ${title} [${skip}]`);
-        continue;
-      }
-      try {
-        await runStep(run, step);
-        console.error(`  ✓ ${title} (${Date.now() - started} ms)`);
-      } catch (e) {
+      if (status === 'skipped') console.error(`  ↓ ${title} [${reason}]`);
+      else if (status === 'passed') console.error(`  ✓ ${title} (${ms} ms)`);
+      else {
         failed = true;
-        console.error(`  × ${title}\n${(e as Error).message}${failureContext(run, step, await kernelLogs(run))}`);
-        break;
+        console.error(`  × ${title}\n${error!.message}${failureContext(run, step, await kernelLogs(run))}`);
       }
-    }
+    });
     let target;
     try {
       target = run.guest(run.plan.machines[guest]!);

@@ -7,17 +7,9 @@
  */
 import { isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 import { ScenarioError, parseScenario, type LoadedScenario } from '../scenario/load.js';
-import type { PlannedStep } from '../scenario/plan.js';
 import type { Environment } from './environment.js';
 import { ScenarioRun } from './scenario-run.js';
-import { judgeAgain, runStep, stepMutants } from './steps/index.js';
-
-export interface StepResult {
-  step: PlannedStep;
-  status: 'passed' | 'failed' | 'skipped';
-  seen?: unknown;
-  error?: Error;
-}
+import { judgeAgain, runSteps, stepMutants, type StepResult } from './steps/index.js';
 
 export interface MutantResult {
   /** Where the change is, and what it is: the id a scenario's `survivors:` names. */
@@ -31,24 +23,10 @@ export interface MutantResult {
 /** Runs every step in order, as a scenario run does, keeping each check's observation; stops at the first failure. */
 export async function runAllSteps(loaded: LoadedScenario, env: Environment, artifacts: string): Promise<StepResult[]> {
   const run = await ScenarioRun.open(loaded, env, artifacts);
-  const results: StepResult[] = [];
-  let failed = false;
   try {
-    if (run.skipReason()) return run.plan.steps.map((step) => ({ step, status: 'skipped' }));
-    for (const step of run.plan.steps) {
-      if (failed || run.stepSkipReason(step)) {
-        results.push({ step, status: 'skipped' });
-        continue;
-      }
-      try {
-        const { seen } = await runStep(run, step);
-        results.push({ step, status: 'passed', seen });
-      } catch (e) {
-        failed = true;
-        results.push({ step, status: 'failed', error: e as Error });
-      }
-    }
-    return results;
+    const reason = run.skipReason();
+    if (reason) return run.plan.steps.map((step) => ({ step, status: 'skipped', reason, ms: 0 }));
+    return await runSteps(run, run.plan.steps);
   } finally {
     await run.close(false);
   }

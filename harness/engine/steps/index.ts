@@ -43,6 +43,46 @@ export async function runStep(
   return { seen };
 }
 
+export interface StepResult {
+  step: PlannedStep;
+  /** skipped: its `when:` does not hold here (`reason` says why). */
+  status: 'passed' | 'failed' | 'skipped';
+  reason?: string;
+  /** A check's observation, for `mutate`. */
+  seen?: unknown;
+  error?: Error;
+  ms: number;
+}
+
+/**
+ * Runs steps in order outside vitest (`shell`, `mutate`), telling `onResult` of each; the first failure ends
+ * the run, since the guests are no longer in the state the later steps assume.
+ */
+export async function runSteps(
+  run: ScenarioRun,
+  steps: PlannedStep[],
+  onResult: (result: StepResult) => Promise<void> | void = () => {},
+): Promise<StepResult[]> {
+  const results: StepResult[] = [];
+  for (const step of steps) {
+    const started = Date.now();
+    const reason = run.stepSkipReason(step);
+    let result: StepResult;
+    if (reason) result = { step, status: 'skipped', reason, ms: 0 };
+    else {
+      try {
+        result = { step, status: 'passed', seen: (await runStep(run, step)).seen, ms: Date.now() - started };
+      } catch (e) {
+        result = { step, status: 'failed', error: e as Error, ms: Date.now() - started };
+      }
+    }
+    results.push(result);
+    await onResult(result);
+    if (result.status === 'failed') break;
+  }
+  return results;
+}
+
 /** A check step's expectations changed one at a time; none for a step that acts. */
 export function stepMutants(step: PlannedStep, qemuVersion: string): Mutant<ActionName>[] {
   return checkKind(step)?.mutants(step.args as never, qemuVersion) ?? [];
