@@ -5,10 +5,10 @@ import { pipeline } from 'node:stream/promises';
 import { basename, join, resolve } from 'node:path';
 import { HarnessError } from '../errors.js';
 import type { LoadedScenario } from '../scenario/load.js';
-import { backendsOf, plan, type Plan, type PlannedMachine, type PlannedStep } from '../scenario/plan.js';
+import { backendsOf, plan, whenUnmet, type Plan, type PlannedMachine, type PlannedStep } from '../scenario/plan.js';
 import { Guest, type GuestOptions, type Outcome } from '../guest/guest.js';
 import { runKeyPair, type KeyPair } from '../guest/ssh.js';
-import { CAPABILITIES, has, versionIn } from '../qemu/versions.js';
+import { versionIn } from '../qemu/versions.js';
 import { bootTimeoutMs, type Environment } from './environment.js';
 import { claimRunDir, createRunDir } from './janitor.js';
 
@@ -85,12 +85,7 @@ export class ScenarioRun {
 
   /** Why a step does not apply here, if it does not. */
   stepSkipReason(step: PlannedStep): string | undefined {
-    const when = step.when;
-    if (when?.qemu && !versionIn(this.env.qemu.version, when.qemu)) return `only for QEMU ${when.qemu}, this is ${this.env.qemu.version}`;
-    if (when?.capability && !has(this.env.qemu.version, when.capability))
-      return `only for QEMU builds with ${when.capability} (${CAPABILITIES[when.capability]}), this is ${this.env.qemu.version}`;
-    if (when?.image && when.image !== this.env.image.name) return `only for image ${when.image}, this is ${this.env.image.name}`;
-    return undefined;
+    return whenUnmet(step.when, this.env.qemu.version, this.env.image.name);
   }
 
   guest(machine: PlannedMachine): Guest {

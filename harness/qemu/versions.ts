@@ -58,8 +58,3 @@ export function versionIn(version: string, range: string): boolean {
 export function capabilitiesOf(version: string): Capability[] {
   return CAPABILITY_NAMES.filter((c) => has(version, c));
 }
-
-/** Whether a step's `when:` holds for a QEMU version (the image is the run's to check). */
-export function whenHolds(when: { qemu?: string; capability?: Capability } | undefined, version: string): boolean {
-  return (!when?.qemu || versionIn(version, when.qemu)) && (!when?.capability || has(version, when.capability));
-}

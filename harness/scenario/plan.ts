@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { z } from 'zod';
 import { backendObject, backendQmp, nvdimmDevice, nvdimmQmp, type BackendOptions, type NvdimmOptions } from '../devices/nvdimm.js';
 import { virtioPmemDevice, virtioPmemQmp, type VirtioPmemOptions } from '../devices/virtio-pmem.js';
+import { CAPABILITIES, has, versionIn } from '../qemu/versions.js';
 import type { LoadedScenario } from './load.js';
 import { actionNames, type actions, type ActionName, type Scenario, type Step } from './schema.js';
 
@@ -182,6 +183,18 @@ export function plan(loaded: LoadedScenario, runDir: string): Plan {
     } as PlannedStep;
   });
   return { file: loaded.file, scenario, files, machines, steps };
+}
+
+/**
+ * Why a step's `when:` does not hold for this QEMU version and image, if it does not. Without an image,
+ * the image condition is not judged (`list` counts what each QEMU build runs).
+ */
+export function whenUnmet(when: Step['when'], qemuVersion: string, image?: string): string | undefined {
+  if (when?.qemu && !versionIn(qemuVersion, when.qemu)) return `only for QEMU ${when.qemu}, this is ${qemuVersion}`;
+  if (when?.capability && !has(qemuVersion, when.capability))
+    return `only for QEMU builds with ${when.capability} (${CAPABILITIES[when.capability]}), this is ${qemuVersion}`;
+  if (image !== undefined && when?.image && when.image !== image) return `only for image ${when.image}, this is ${image}`;
+  return undefined;
 }
 
 /** Every backend a plan uses, cold-plugged or hot-plugged: for checks that must hold for all of them. */
