@@ -82,7 +82,7 @@ async function examine(): Promise<Finding[]> {
       ? 'KVM: /dev/kvm is missing or not accessible: guests run under TCG'
       : verdicts.length === 0
         ? 'KVM: /dev/kvm opens; not probed yet (the first run boots a probe guest under it)'
-        : `KVM: ${verdicts.map((v) => `with ${v.qemu}: ${v.works ? 'boots guests' : 'does not boot guests, TCG is used'}`).join('; ')}`,
+        : `KVM: ${[...new Map(verdicts.map((v) => [v.qemu, v.works]))].map(([qemu, works]) => `with ${qemu}: ${works ? 'boots guests' : 'does not boot guests, TCG is used'}`).join('; ')}`,
   });
 
   const built = cachedImages();
