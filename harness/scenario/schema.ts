@@ -129,6 +129,25 @@ const data = {
 /** The pmem device kinds a guest can have and a hotplug can add. */
 export const DEVICE_KINDS = ['nvdimm', 'virtio-pmem'] as const;
 
+/**
+ * Monitor commands a scenario may send: ones that look, and the unplugs QEMU's documents talk about. Not
+ * the rest: `migrate` runs host commands and `dump-guest-memory` or `object-add` write host files, and
+ * only the harness's own steps may do that (on files the scenario declares).
+ */
+export const QMP_COMMANDS = ['device_del', 'object-del', 'qom-get', 'qom-list', 'device-list-properties', 'qom-list-properties'];
+export const HMP_COMMANDS = ['info', 'device_del', 'object_del', 'qom-get', 'qom-list'];
+const qmpCommand = z
+  .string()
+  .refine((c) => QMP_COMMANDS.includes(c) || /^query-[a-z0-9-]+$/.test(c), {
+    message: `expected a query-* command or one of ${QMP_COMMANDS.join(', ')} (commands that write host files or run host commands are not allowed)`,
+  });
+const hmpCommand = z
+  .string()
+  .regex(/^[a-z_-]+( [^\n]*)?$/, 'expected one monitor command line')
+  .refine((c) => HMP_COMMANDS.includes(c.split(' ')[0]!), {
+    message: `expected a command line starting with ${HMP_COMMANDS.join(', ')} (commands that write host files or run host commands are not allowed)`,
+  });
+
 const memoryDevice = z.strictObject({ id: ident, size: size.optional(), hotplugged: z.boolean().optional() });
 
 export const actions = {
@@ -219,6 +238,30 @@ export const actions = {
       message: 'expect-memory-devices checks nothing: give `nvdimms` or `virtio-pmem` (an empty list means none)',
     })
     .meta({ description: "QMP query-memory-devices: the guest's devices of each kind given, in order" }),
+  qmp: z
+    .strictObject({
+      guest: guestRef,
+      execute: qmpCommand,
+      arguments: z.record(z.string(), z.json()).optional().meta({ description: "the command's arguments, as QMP takes them" }),
+      return: z
+        .json()
+        .optional()
+        .meta({ description: 'what QMP must return: objects match on the keys given, lists entry by entry, values exactly' }),
+      error: versionedMessage.optional().meta({ description: 'expect QEMU to refuse the command with this message' }),
+    })
+    .refine((q) => (q.return === undefined) !== (q.error === undefined), {
+      message: 'a qmp step checks `return` (what QEMU answers) or `error` (its refusal): give exactly one',
+    })
+    .meta({ description: "a QMP command on the guest's monitor, and what it must answer" }),
+  hmp: z
+    .strictObject({
+      guest: guestRef,
+      command: hmpCommand,
+      output: versionedMessage.meta({
+        description: 'what the human monitor must print (a refusal is printed too, as "Error: ..."); "^$" for nothing',
+      }),
+    })
+    .meta({ description: "a human monitor command on the guest's monitor, and what it must print" }),
   reboot: guestRef.meta({ description: 'reboot the guest from inside (reboot -f) and wait until SSH answers again' }),
   restart: guestRef.meta({ description: 'stop QEMU and start it again with the same configuration' }),
 } as const;

@@ -7,11 +7,12 @@ import { guestCheckSteps } from './guest-checks.js';
 import { hotplugSteps } from './hotplug.js';
 import type { CheckKind, Mutant, StepContext, StepKinds } from './kind.js';
 import { lifecycleSteps } from './lifecycle.js';
+import { monitorSteps } from './monitor.js';
 
-const kinds: StepKinds<ActionName> = { ...lifecycleSteps, ...guestCheckSteps, ...dataSteps, ...hotplugSteps };
+const kinds: StepKinds<ActionName> = { ...lifecycleSteps, ...guestCheckSteps, ...dataSteps, ...hotplugSteps, ...monitorSteps };
 
-/** Steps that change what later steps see (a `run` command may: it counts as one); the others only look. A name filter never skips these. */
-export const SETUP_ACTIONS: ReadonlySet<ActionName> = new Set(['boot', 'stop', 'reboot', 'restart', 'write', 'hotplug', 'run']);
+/** Steps that change what later steps see (a `run` command or a monitor command may: they count as such); the others only look. A name filter never skips these. */
+export const SETUP_ACTIONS: ReadonlySet<ActionName> = new Set(['boot', 'stop', 'reboot', 'restart', 'write', 'hotplug', 'run', 'qmp', 'hmp']);
 
 /** Each command a step runs in a guest may take this long, unless the step says `timeout:`. */
 const DEFAULT_COMMAND_TIMEOUT_S = 60;
