@@ -136,11 +136,9 @@ export const DEVICE_KINDS = ['nvdimm', 'virtio-pmem'] as const;
  */
 export const QMP_COMMANDS = ['device_del', 'object-del', 'qom-get', 'qom-list', 'device-list-properties', 'qom-list-properties'];
 export const HMP_COMMANDS = ['info', 'device_del', 'object_del', 'qom-get', 'qom-list'];
-const qmpCommand = z
-  .string()
-  .refine((c) => QMP_COMMANDS.includes(c) || /^query-[a-z0-9-]+$/.test(c), {
-    message: `expected a query-* command or one of ${QMP_COMMANDS.join(', ')} (commands that write host files or run host commands are not allowed)`,
-  });
+const qmpCommand = z.string().refine((c) => QMP_COMMANDS.includes(c) || /^query-[a-z0-9-]+$/.test(c), {
+  message: `expected a query-* command or one of ${QMP_COMMANDS.join(', ')} (commands that write host files or run host commands are not allowed)`,
+});
 const hmpCommand = z
   .string()
   .regex(/^[a-z_-]+( [^\n]*)?$/, 'expected one monitor command line')

@@ -12,7 +12,17 @@ import { monitorSteps } from './monitor.js';
 const kinds: StepKinds<ActionName> = { ...lifecycleSteps, ...guestCheckSteps, ...dataSteps, ...hotplugSteps, ...monitorSteps };
 
 /** Steps that change what later steps see (a `run` command or a monitor command may: they count as such); the others only look. A name filter never skips these. */
-export const SETUP_ACTIONS: ReadonlySet<ActionName> = new Set(['boot', 'stop', 'reboot', 'restart', 'write', 'hotplug', 'run', 'qmp', 'hmp']);
+export const SETUP_ACTIONS: ReadonlySet<ActionName> = new Set([
+  'boot',
+  'stop',
+  'reboot',
+  'restart',
+  'write',
+  'hotplug',
+  'run',
+  'qmp',
+  'hmp',
+]);
 
 /** Each command a step runs in a guest may take this long, unless the step says `timeout:`. */
 const DEFAULT_COMMAND_TIMEOUT_S = 60;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { firstMismatch } from './monitor.js';
 
-describe('firstMismatch (a qmp step\'s expected return against what QEMU returned)', () => {
+describe("firstMismatch (a qmp step's expected return against what QEMU returned)", () => {
   it('matches objects on the keys the scenario gives, and says where they differ', () => {
     const have = { type: 'nvdimm', data: { id: 'nv1', size: 268435456, hotplugged: false, slot: 0 } };
     expect(firstMismatch({ data: { id: 'nv1', size: 268435456 } }, have, '')).toBeUndefined();

@@ -26,9 +26,17 @@ export const monitorSteps: StepKinds<'qmp' | 'hmp'> = {
       if (a.error !== undefined) {
         const expected = messageFor(a.error, qemuVersion);
         if (!('error' in seen))
-          throw new CheckFailure(`${what} returned ${JSON.stringify(seen.return)}; expected a refusal matching /${expected.source}/`, expected.source, seen.return);
+          throw new CheckFailure(
+            `${what} returned ${JSON.stringify(seen.return)}; expected a refusal matching /${expected.source}/`,
+            expected.source,
+            seen.return,
+          );
         if (!expected.test(seen.error))
-          throw new CheckFailure(`${what} was refused with another message than /${expected.source}/: ${seen.error}`, expected.source, seen.error);
+          throw new CheckFailure(
+            `${what} was refused with another message than /${expected.source}/: ${seen.error}`,
+            expected.source,
+            seen.error,
+          );
         return;
       }
       if ('error' in seen) throw new CheckFailure(`${what} was refused: ${seen.error}`, a.return, seen.error);
@@ -60,7 +68,11 @@ export const monitorSteps: StepKinds<'qmp' | 'hmp'> = {
     judge(a, reply: string, qemuVersion) {
       const expected = messageFor(a.output, qemuVersion);
       if (!new RegExp(expected.source, 'm').test(reply))
-        throw new CheckFailure(`HMP \`${a.command}\` on ${a.guest.name} printed something else than /${expected.source}/:\n${reply}`, expected.source, reply);
+        throw new CheckFailure(
+          `HMP \`${a.command}\` on ${a.guest.name} printed something else than /${expected.source}/:\n${reply}`,
+          expected.source,
+          reply,
+        );
     },
     mutants: (a, qemuVersion) => messageMutants(a.output, qemuVersion).map((m) => mutant<'hmp'>(m.label, a, { output: m.message })),
   },
@@ -92,11 +104,14 @@ export function firstMismatch(want: Json, have: Json, path: string): { path: str
 
 /** Each value in an expected return changed so that it cannot match, with where it is; lists also one entry longer. */
 function leafChanges(value: Json, path: string): [string, Json][] {
-  const changed = (v: Json): Json => (typeof v === 'number' ? v + 1 : typeof v === 'boolean' ? !v : typeof v === 'string' ? `${v}x` : 'mutant');
+  const changed = (v: Json): Json =>
+    typeof v === 'number' ? v + 1 : typeof v === 'boolean' ? !v : typeof v === 'string' ? `${v}x` : 'mutant';
   if (Array.isArray(value))
     return [
       [`${path} one entry longer`, [...value, null]],
-      ...value.flatMap((v, i) => leafChanges(v, `${path}[${i}]`).map(([p, c]): [string, Json] => [p, value.map((e, j) => (j === i ? c : e))])),
+      ...value.flatMap((v, i) =>
+        leafChanges(v, `${path}[${i}]`).map(([p, c]): [string, Json] => [p, value.map((e, j) => (j === i ? c : e))]),
+      ),
     ];
   if (value !== null && typeof value === 'object')
     return Object.entries(value).flatMap(([k, v]) =>
