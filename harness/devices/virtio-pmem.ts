@@ -1,9 +1,9 @@
 /**
- * virtio-pmem (`-device virtio-pmem-pci`): persistent memory on a memory-backend-file through virtio, with
+ * virtio-pmem (`-device virtio-pmem-pci`): persistent memory on a memory backend through virtio, with
  * no ACPI NVDIMM and no label area. Like an NVDIMM it is a memory device, so the guest needs `-m slots=,maxmem=`.
  */
 import { optionList } from '../qemu/options.js';
-import type { BackendOptions } from './nvdimm.js';
+import type { BackendOptions } from './backend.js';
 
 export interface VirtioPmemOptions {
   id: string;

@@ -60,4 +60,15 @@ describe('configurationMutants', () => {
       ]),
     );
   });
+
+  it('drops align, offset and pmem of a backend whose guest QEMU was asked to start, booted or refused', () => {
+    const text = SCENARIO.replace('backend: { file: a }, label-size: 128K', 'backend: { file: a, align: 3M, offset: 1M, pmem: on }');
+    const ids = (t: string) => configurationMutants(t).map((m) => m.id);
+    const dropped = ['align', 'offset', 'pmem'].map((k) => `guests.vm.nvdimms.0.backend.${k}: dropped`);
+    expect(ids(text)).toEqual(expect.arrayContaining(dropped));
+    expect(ids(text.replace('  - boot: vm\n', '  - expect-start-failure: { guest: vm, message: x }\n'))).toEqual(
+      expect.arrayContaining(dropped),
+    );
+    expect(configurationMutants(text, () => false).map((m) => m.id)).toEqual([]);
+  });
 });

@@ -2,7 +2,7 @@
  * Mutation checks of a scenario: proof that each of its checks can fail. Expectation mutants (an expected
  * size, count, mode or flag changed, `match` inverted, one version's message expected on another) are
  * judged against what one real run observed, with no extra boot. Configuration mutants (`share`, `readonly`
- * and `unarmed` flipped, `nvdimm-persistence` dropped, `label-size` dropped or doubled, `slots` and `maxmem` raised for a guest QEMU is expected to refuse) change the file and
+ * and `unarmed` flipped, `nvdimm-persistence`, `align`, `offset` and `pmem` dropped, `label-size` dropped or doubled, `slots` and `maxmem` raised for a guest QEMU is expected to refuse) change the file and
  * run it again: a mutant under which every step still passes survives.
  */
 import { isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
@@ -68,6 +68,8 @@ export function configurationMutants(text: string, ran: (index: number) => boole
   const refused = new Set<string>();
   const backends: (string | number)[][] = [];
   const labelled: (string | number)[][] = [];
+  /** Backends of guests QEMU was asked to start in a step that ran, booted or refused, and hot-plugged ones. */
+  const started: (string | number)[][] = [];
   if (isSeq(steps)) {
     steps.items.forEach((st, i) => {
       if (!isMap(st) || !ran(i)) return;
@@ -80,6 +82,7 @@ export function configurationMutants(text: string, ran: (index: number) => boole
       if (!isMap(hotplug)) return;
       if (hotplug.has('error')) refused.add(String(hotplug.get('guest')));
       backends.push(['steps', i, 'hotplug', 'backend']);
+      started.push(['steps', i, 'hotplug', 'backend']);
       if (hotplug.has('label-size')) labelled.push(['steps', i, 'hotplug']);
     });
   }
@@ -92,6 +95,7 @@ export function configurationMutants(text: string, ran: (index: number) => boole
         if (!isSeq(devices)) continue;
         devices.items.forEach((n, i) => {
           if (booted.has(name)) backends.push(['guests', name, key, i, 'backend']);
+          if (booted.has(name) || refused.has(name)) started.push(['guests', name, key, i, 'backend']);
           if (isMap(n) && n.has('label-size')) labelled.push(['guests', name, key, i]);
         });
       }
@@ -99,7 +103,8 @@ export function configurationMutants(text: string, ran: (index: number) => boole
   }
   for (const path of backends) {
     const share = base.getIn([...path, 'share']);
-    const on = share === undefined || share === true || share === 'on';
+    // Unset, share is on, except for RAM backends (as the schema reads it).
+    const on = share === undefined ? base.getIn([...path, 'ram']) === undefined : share === true || share === 'on';
     changed(`${where(path)}.share: ${on ? 'on -> off' : 'off -> on'}`, (doc) => doc.setIn([...path, 'share'], on ? 'off' : 'on'));
   }
   // Read-only and unarmed: flipped wherever the scenario sets them; a machine's persistence domain dropped.
@@ -113,6 +118,10 @@ export function configurationMutants(text: string, ran: (index: number) => boole
     const on = value === true || value === 'on';
     changed(`${where(path)}.${key}: ${on ? 'on -> off' : 'off -> on'}`, (doc) => doc.setIn([...path, key], on ? 'off' : 'on'));
   }
+  // A file backend's own options each dropped: what they change (an offset, a refusal, a warning) must show.
+  for (const path of started)
+    for (const key of ['align', 'offset', 'pmem'])
+      if (base.getIn([...path, key]) !== undefined) changed(`${where(path)}.${key}: dropped`, (doc) => doc.deleteIn([...path, key]));
   for (const name of booted) {
     const machine = ['guests', name, 'machine'];
     if (base.getIn([...machine, 'nvdimm-persistence']) !== undefined)

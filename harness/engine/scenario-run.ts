@@ -54,7 +54,8 @@ export class ScenarioRun {
       const p = plan(loaded, dir);
       // The loader refuses these; checked again over the whole plan, as the last word before QEMU.
       for (const b of backendsOf(p)) {
-        if (b.share && !b.file.writable) throw new HarnessError('SCENARIO_INVALID', `${b.id} would let a guest write ${b.file.path}`);
+        if (b.share && b.file && !b.file.writable)
+          throw new HarnessError('SCENARIO_INVALID', `${b.id} would let a guest write ${b.file.path}`);
       }
       for (const file of Object.values(p.files)) {
         if (file.existing) continue;

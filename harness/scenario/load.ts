@@ -84,10 +84,10 @@ function findExistingFiles(s: Scenario, folder: string, found: Record<string, Ex
       continue;
     }
     for (const [backend, where] of backendsOn(s, name)) {
-      if (backend.size !== undefined && backend.size > stat.size)
+      if (backend.size !== undefined && backend.size + (backend.offset ?? 0) > stat.size)
         issues.push({
           path: [...where, 'size'],
-          message: `backend size ${backend.size} is larger than "${spec.path}" (${stat.size} bytes), which no guest may change: give the file \`writable: true\`, or a size it has`,
+          message: `backend size ${backend.size}${backend.offset ? ` from offset ${backend.offset}` : ''} is larger than "${spec.path}" (${stat.size} bytes), which no guest may change: give the file \`writable: true\`, or a size it has`,
         });
     }
   }

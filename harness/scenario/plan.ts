@@ -6,7 +6,8 @@
  */
 import { join } from 'node:path';
 import type { z } from 'zod';
-import { backendObject, backendQmp, nvdimmDevice, nvdimmQmp, type BackendOptions, type NvdimmOptions } from '../devices/nvdimm.js';
+import { backendObject, backendQmp, type BackendOptions } from '../devices/backend.js';
+import { nvdimmDevice, nvdimmQmp, type NvdimmOptions } from '../devices/nvdimm.js';
 import { virtioPmemDevice, virtioPmemQmp, type VirtioPmemOptions } from '../devices/virtio-pmem.js';
 import { CAPABILITIES, has, versionIn } from '../qemu/versions.js';
 import type { LoadedScenario } from './load.js';
@@ -24,7 +25,8 @@ export interface PlannedFile {
 }
 
 export interface PlannedBackend extends BackendOptions {
-  file: PlannedFile;
+  /** The host file behind a file backend; none behind RAM and memfd. */
+  file?: PlannedFile;
 }
 
 /** What every device kind has: its backend, and its QEMU text and QMP arguments, cold and hot. */
@@ -111,17 +113,15 @@ export function plan(loaded: LoadedScenario, runDir: string): Plan {
       ? { name, path: found.path, size: found.size, existing: true, writable: spec.writable }
       : { name, path: join(runDir, `${name}.img`), size: spec.size!, existing: false, writable: true };
   }
-  type BackendSpec = { file: string; size?: number; share: boolean; readonly?: boolean };
+  type BackendSpec = Scenario['guests'][string]['nvdimms'][number]['backend'];
   const backendOf = (id: string, b: BackendSpec): PlannedBackend => {
+    const fileOptions = { readonly: b.readonly, align: b.align, offset: b.offset, pmem: b.pmem };
+    const given = Object.fromEntries(Object.entries(fileOptions).filter(([, v]) => v !== undefined));
+    if (b.file === undefined)
+      return { id: `mem-${id}`, kind: b.ram !== undefined ? 'ram' : 'memfd', size: (b.ram ?? b.memfd)!, share: b.share };
     const file = files[b.file]!;
-    return {
-      id: `mem-${id}`,
-      file,
-      path: file.path,
-      size: b.size ?? file.size,
-      share: b.share,
-      ...(b.readonly === undefined ? {} : { readonly: b.readonly }),
-    };
+    // Without a size, QEMU maps the file from `offset` to its end.
+    return { id: `mem-${id}`, kind: 'file', file, path: file.path, size: b.size ?? file.size - (b.offset ?? 0), share: b.share, ...given };
   };
   const nvdimm = (n: { id: string; backend: BackendSpec; 'label-size'?: number; unarmed?: boolean }): PlannedNvdimm => {
     const backend = backendOf(n.id, n.backend);

@@ -30,17 +30,51 @@ const when = z
   })
   .meta({ description: 'the step runs only where every condition holds; elsewhere it is reported as skipped' });
 
-const backend = z.strictObject({
-  file: ident.meta({ description: 'a key of `files`' }),
-  size: size
-    .refine((b) => b > 0, { message: 'a backend of 0 bytes: give a size, or leave it out for the whole file' })
-    .optional()
-    .meta({ description: "memory-backend-file's size=; defaults to the file's size" }),
-  share: onOff.default(true).meta({ description: 'share=on: guest writes reach the file (and other guests)' }),
-  readonly: onOff.optional().meta({
-    description: "memory-backend-file's readonly= (QEMU 7.2 on, as measured; 5.2 has no such property): the file is opened read-only",
-  }),
-});
+/** memory-backend-file's own options: a scenario gives them only for a file backend. */
+const FILE_ONLY = ['size', 'readonly', 'align', 'offset', 'pmem'] as const;
+const BACKEND_KINDS = ['file', 'ram', 'memfd'] as const;
+
+const backend = z
+  .strictObject({
+    file: ident.optional().meta({ description: 'memory-backend-file on this key of `files`' }),
+    ram: size.optional().meta({ description: 'memory-backend-ram of this size: anonymous memory, no host file' }),
+    memfd: size.optional().meta({ description: 'memory-backend-memfd of this size: anonymous memory, no host file' }),
+    size: size
+      .refine((b) => b > 0, { message: 'a backend of 0 bytes: give a size, or leave it out for the whole file' })
+      .optional()
+      .meta({ description: "memory-backend-file's size=; defaults to the file's size (less `offset`)" }),
+    share: onOff.optional().meta({
+      description: 'share=on: guest writes reach the file (and other guests); default on for file and memfd, off for ram',
+    }),
+    readonly: onOff.optional().meta({
+      description: "memory-backend-file's readonly= (QEMU 7.2 on, as measured; 5.2 has no such property): the file is opened read-only",
+    }),
+    align: size.optional().meta({ description: "memory-backend-file's align= (QEMU refuses one that is not a power of two)" }),
+    offset: size.optional().meta({ description: "memory-backend-file's offset= into the file (QEMU 10.0 on, as measured)" }),
+    pmem: onOff.optional().meta({ description: "memory-backend-file's pmem=: the file is on real persistent memory" }),
+  })
+  .superRefine((b, ctx) => {
+    const kinds = BACKEND_KINDS.filter((k) => b[k] !== undefined);
+    if (kinds.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          kinds.length === 0
+            ? 'a backend needs one of `file: KEY`, `ram: SIZE`, `memfd: SIZE`'
+            : `a backend is one of file, ram, memfd, not ${kinds.join(' and ')}`,
+      });
+      return;
+    }
+    if (kinds[0] === 'file') return;
+    for (const key of FILE_ONLY)
+      if (b[key] !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `\`${key}\` is an option of file backends; a ${kinds[0]} backend has ${kinds[0]}: SIZE`,
+        });
+  })
+  .transform((b) => ({ ...b, share: b.share ?? b.ram === undefined }));
 
 const nvdimm = z.strictObject({
   id: ident,
@@ -236,6 +270,15 @@ export const actions = {
       message: 'expect-memory-devices checks nothing: give `nvdimms` or `virtio-pmem` (an empty list means none)',
     })
     .meta({ description: "QMP query-memory-devices: the guest's devices of each kind given, in order" }),
+  'expect-qemu-stderr': z
+    .strictObject({
+      guest: guestRef,
+      message: versionedMessage.meta({
+        description: "what QEMU's stderr must contain (warnings, not refusals), a regular expression per line",
+      }),
+      match: z.boolean().default(true).meta({ description: 'false: QEMU must NOT have printed this' }),
+    })
+    .meta({ description: "what the running guest's QEMU has printed on stderr since it started" }),
   qmp: z
     .strictObject({
       guest: guestRef,
@@ -338,7 +381,7 @@ export const scenarioSchema = z
       ] as const) {
         list.forEach((n, i) => {
           const path = ['guests', gname, key, i];
-          if (!(n.backend.file in s.files)) {
+          if (n.backend.file !== undefined && !(n.backend.file in s.files)) {
             ctx.addIssue({
               code: 'custom',
               path: [...path, 'backend', 'file'],

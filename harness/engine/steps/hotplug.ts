@@ -8,7 +8,7 @@ import { checkEqual, messageFor, messageMutants, NEVER_MATCHES, pick, SIZE_NUDGE
 import { hotplugTimeoutMs } from '../environment.js';
 import type { NdctlTopology } from '../../guest/ndctl.js';
 import { ndctl } from './guest-checks.js';
-import { mutant, type Mutant, type StepKinds } from './kind.js';
+import { mutant, type Args, type Mutant, type StepKinds } from './kind.js';
 
 /** How often the guest's NVDIMMs are listed while waiting for a hot-plugged one; it appears in about 0.2 s under TCG. */
 const HOTPLUG_POLL_MS = 100;
@@ -17,6 +17,11 @@ const HOTPLUG_POLL_MS = 100;
 type HotplugSeen = { refused: string } | { before: number; after: number; listing: string; waitedMs: number };
 
 type MemoryDevice = Record<string, unknown>;
+
+function describeBackend(b: Args<'hotplug'>['backend']): string {
+  if (b.file === undefined) return b.ram !== undefined ? `${formatSize(b.ram)} of RAM` : `${formatSize(b.memfd!)} of memfd`;
+  return b.size === undefined ? `file ${b.file}` : formatSize(b.size);
+}
 
 /** The scenario's key for each device kind, and the type QMP query-memory-devices gives it. */
 const KINDS = [
@@ -27,7 +32,7 @@ const KINDS = [
 export const hotplugSteps: StepKinds<'hotplug' | 'expect-memory-devices'> = {
   hotplug: {
     title: (a) =>
-      `${a.guest}: hot-plug ${a.kind === 'nvdimm' ? '' : `${a.kind} `}${a.id} (${a.backend.size === undefined ? `file ${a.backend.file}` : formatSize(a.backend.size)}) via ${a.via.toUpperCase()}` +
+      `${a.guest}: hot-plug ${a.kind === 'nvdimm' ? '' : `${a.kind} `}${a.id} (${describeBackend(a.backend)}) via ${a.via.toUpperCase()}` +
       (a.error ? ', refused' : ''),
     async observe(run, a, ctx): Promise<HotplugSeen> {
       const guest = run.guest(a.guest);

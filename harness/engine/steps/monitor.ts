@@ -1,4 +1,4 @@
-/** Steps that send one command to a guest's monitor (QMP or the human monitor) and check what QEMU answers. */
+/** Steps that ask QEMU itself: one command on a guest's monitor (QMP or the human monitor), or what it printed on stderr. */
 import { CheckFailure } from '../../errors.js';
 import { QmpError } from '../../qemu/qmp.js';
 import { messageFor, messageMutants, NEVER_MATCHES } from '../checks.js';
@@ -9,10 +9,30 @@ type Json = unknown;
 /** What QMP answered: its return value, or its refusal in its own words. */
 type QmpSeen = { return: Json } | { error: string };
 
-export const monitorSteps: StepKinds<'qmp' | 'hmp'> = {
+export const monitorSteps: StepKinds<'qmp' | 'hmp' | 'expect-qemu-stderr'> = {
+  'expect-qemu-stderr': {
+    title: (a) =>
+      `${a.guest}: QEMU's stderr ${a.match ? 'says' : 'does not say'} /${typeof a.message === 'string' ? a.message : 'versioned message'}/`,
+    observe: async (run, a): Promise<string> => run.guest(a.guest).process.stderr,
+    judge(a, stderr: string, qemuVersion) {
+      const expected = new RegExp(messageFor(a.message, qemuVersion).source, 'm');
+      if (expected.test(stderr) !== a.match)
+        throw new CheckFailure(
+          `QEMU of ${a.guest.name} ${a.match ? 'did not print' : 'printed'} /${expected.source}/ on stderr; it printed:\n${stderr || '(nothing)'}`,
+          a.match ? expected.source : `not ${expected.source}`,
+          stderr,
+        );
+    },
+    mutants: (a, qemuVersion) => [
+      mutant('match inverted', a, { match: !a.match }),
+      ...(a.match
+        ? messageMutants(a.message, qemuVersion).map((m) => mutant<'expect-qemu-stderr'>(m.label, a, { message: m.message }))
+        : []),
+    ],
+  },
   qmp: {
     title: (a) =>
-      `${a.guest}: QMP ${a.execute}${a.arguments ? ` ${JSON.stringify(a.arguments)}` : ''} ${a.error !== undefined ? 'is refused' : 'returns the expected value'}`,
+      `${a.guest}: QMP ${a.execute}${a.arguments ? ` ${JSON.stringify(a.arguments)}` : ''} ${a.error !== undefined ? 'is refused' : `returns ${clip(JSON.stringify(a.return))}`}`,
     async observe(run, a): Promise<QmpSeen> {
       try {
         return { return: await run.guest(a.guest).qmp!.execute(a.execute, a.arguments) };
@@ -77,6 +97,11 @@ export const monitorSteps: StepKinds<'qmp' | 'hmp'> = {
     mutants: (a, qemuVersion) => messageMutants(a.output, qemuVersion).map((m) => mutant<'hmp'>(m.label, a, { output: m.message })),
   },
 };
+
+/** Long expected values are cut in titles; the failure report shows them whole. */
+function clip(text: string): string {
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
 
 /**
  * Where what QMP returned differs from what the scenario expects: objects on the keys the scenario gives
