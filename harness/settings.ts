@@ -16,6 +16,8 @@ import { imageNames } from './images/recipe.js';
 const MEMORY_PER_JOB = 2 * 2 ** 30;
 
 export type Accel = 'kvm' | 'tcg';
+export const MACHINE_TYPES = ['pc', 'q35'] as const;
+export type MachineType = (typeof MACHINE_TYPES)[number];
 export type AccelChoice = Accel | 'auto';
 export type KeepMode = 'never' | 'always' | 'failure';
 
@@ -70,6 +72,13 @@ export const SETTINGS = {
     help: 'accelerator: auto (KVM only if a probe guest boots under it), kvm or tcg',
     parse: choice<AccelChoice>(['auto', 'kvm', 'tcg']),
     fallback: (): AccelChoice => 'auto',
+  },
+  machine: {
+    env: 'NVDIMM_HARNESS_MACHINE',
+    flag: '--machine <type>',
+    help: 'machine type of every guest that does not name one: pc or q35 (default pc); scenarios not for it are skipped',
+    parse: choice<MachineType>(MACHINE_TYPES),
+    fallback: (): MachineType => 'pc',
   },
   artifacts: {
     env: 'NVDIMM_HARNESS_ARTIFACTS',

@@ -27,7 +27,7 @@ export function registerRun(program: Command): void {
     .command('run')
     .description('run scenario files (default: every scenarios/**/*.yaml) and report each step')
     .argument('[files...]', 'scenario files or folders');
-  addSettingOptions(command, ['qemu', 'image', 'accel', 'jobs', 'artifacts'])
+  addSettingOptions(command, ['qemu', 'image', 'machine', 'accel', 'jobs', 'artifacts'])
     .option(
       '-t, --filter <pattern>',
       'run only the checks whose name matches this regular expression; the steps that set up state before them (boot, stop, reboot, restart, write, hotplug, run) still run',
@@ -59,6 +59,7 @@ Exit status: 0 all passed, 1 a step failed or no check ran at all, 2 a scenario 
 interface RunOptions {
   qemu?: string;
   image?: string;
+  machine?: string;
   accel?: string;
   jobs?: string;
   artifacts?: string;
@@ -107,6 +108,7 @@ async function run(args: string[], opts: RunOptions): Promise<number> {
   exportSettings({
     qemu: opts.qemu,
     image: opts.image,
+    machine: opts.machine,
     accel: opts.accel,
     jobs: opts.jobs,
     artifacts: opts.artifacts,

@@ -14,6 +14,7 @@ interface ShellOptions {
   until?: string;
   qemu?: string;
   image?: string;
+  machine?: string;
   accel?: string;
 }
 
@@ -36,7 +37,7 @@ export function registerShell(program: Command): void {
     .argument('<scenario>', 'scenario file')
     .option('--guest <name>', 'the guest to open the shell in (default: the first one booted)')
     .option('--until <step>', "run steps up to this one: its number (1-based) or part of its name (default: the guest's boot)");
-  addSettingOptions(command, ['qemu', 'image', 'accel'])
+  addSettingOptions(command, ['qemu', 'image', 'machine', 'accel'])
     .addHelpText(
       'after',
       `
@@ -67,12 +68,12 @@ async function shell(file: string, opts: ShellOptions): Promise<number> {
     console.error(`${relative(process.cwd(), file)}: ${steps}`);
     return 2;
   }
-  exportSettings({ qemu: opts.qemu, image: opts.image, accel: opts.accel });
+  exportSettings({ qemu: opts.qemu, image: opts.image, machine: opts.machine, accel: opts.accel });
   const env = await prepareEnvironment(scenario.image, (line) => console.error(line));
   const run = await ScenarioRun.open(loaded, env, setting('artifacts'));
   let failed = false;
   try {
-    console.error(`${scenario.name} — QEMU ${env.qemu.version}, ${env.image.name}, ${env.accel.accel}`);
+    console.error(`${scenario.name} — QEMU ${env.qemu.version}, ${env.image.name}, ${env.machine}, ${env.accel.accel}`);
     await runSteps(run, run.plan.steps.slice(0, steps.length), async ({ step, status, reason, error, ms }) => {
       const title = `${step.index + 1}. ${stepTitle(step.source)}`;
       if (status === 'skipped') console.error(`  ↓ ${title} [${reason}]`);

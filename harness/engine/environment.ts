@@ -5,14 +5,16 @@ import { findQemu, type QemuBinary } from '../qemu/binary.js';
 import { chooseAccel, type AccelDecision } from '../qemu/kvm.js';
 import { Guest } from '../guest/guest.js';
 import { runKeyPair } from '../guest/ssh.js';
-import { setting } from '../settings.js';
+import { setting, type MachineType } from '../settings.js';
 import { createRunDir } from './janitor.js';
 
-/** The QEMU, guest image and accelerator a scenario runs on. */
+/** The QEMU, guest image, accelerator and machine type a scenario runs on. */
 export interface Environment {
   qemu: QemuBinary;
   image: GuestImage;
   accel: AccelDecision;
+  /** The machine type of guests that do not name one. */
+  machine: MachineType;
 }
 
 /** How long a probe guest may take to reach its init under KVM; under TCG it takes about 2.5 s. */
@@ -26,7 +28,7 @@ export async function prepareEnvironment(imageName?: string, log: (line: string)
   const qemu = await findQemu(setting('qemu'), log);
   const image = await guestImage(imageName ?? setting('image') ?? DEFAULT_IMAGE, { log });
   const accel = await chooseAccel(setting('accel'), qemu, image.kernelVersion, () => probeKvm(qemu, image));
-  return { qemu, image, accel };
+  return { qemu, image, accel, machine: setting('machine') };
 }
 
 export function bootTimeoutMs(env: Environment): number {
@@ -45,7 +47,7 @@ async function probeKvm(qemu: QemuBinary, image: GuestImage): Promise<boolean> {
   let guest: Guest | undefined;
   try {
     guest = await Guest.launch({
-      machine: { name: 'kvm-probe', type: 'pc', nvdimm: false, memory: { ram: 256 * 2 ** 20 }, devices: [] },
+      machine: { name: 'kvm-probe', type: 'pc', nvdimm: false, memory: { ram: 256 * 2 ** 20 }, devices: [], hotplugPorts: [] },
       qemu,
       kernel: image.vmlinux,
       initramfs: image.initramfs,

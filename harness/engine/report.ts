@@ -33,12 +33,25 @@ export async function kernelLogs(run: ScenarioRun): Promise<string> {
 }
 
 export function failureContext(run: ScenarioRun, step: PlannedStep, kernel = ''): string {
-  const { qemu, image, accel } = run.env;
+  const { qemu, image, accel, machine } = run.env;
   const file = relative(process.cwd(), run.plan.file) || run.plan.file;
-  const rerun = ['npx', 'nvdimm-harness', 'run', file, '--qemu', qemu.choice, '--image', image.name, '--accel', accel.accel];
+  const rerun = [
+    'npx',
+    'nvdimm-harness',
+    'run',
+    file,
+    '--qemu',
+    qemu.choice,
+    '--image',
+    image.name,
+    '--machine',
+    machine,
+    '--accel',
+    accel.accel,
+  ];
   const lines = [
     '',
-    `--- step ${step.index + 1} at ${relative(process.cwd(), step.at) || step.at}: QEMU ${qemu.version} (${qemu.origin}), image ${image.name} (kernel ${image.kernelVersion}), ${accel.accel} ---`,
+    `--- step ${step.index + 1} at ${relative(process.cwd(), step.at) || step.at}: QEMU ${qemu.version} (${qemu.origin}), image ${image.name} (kernel ${image.kernelVersion}), machine ${machine}, ${accel.accel} ---`,
     `rerun this scenario: ${shellCommand(rerun[0]!, rerun.slice(1))}`,
     `  and keep its guests up if it fails: ${shellCommand(rerun[0]!, [...rerun.slice(1), '--keep-on-failure'])}`,
   ];

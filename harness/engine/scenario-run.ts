@@ -51,7 +51,7 @@ export class ScenarioRun {
     // kept as artifacts.
     const dir = await createRunDir('run');
     try {
-      const p = plan(loaded, dir);
+      const p = plan(loaded, dir, env.machine);
       // The loader refuses these; checked again over the whole plan, as the last word before QEMU.
       for (const b of backendsOf(p)) {
         if (b.share && b.file && !b.file.writable)
@@ -81,12 +81,15 @@ export class ScenarioRun {
   skipReason(): string | undefined {
     const range = this.plan.scenario.qemu;
     if (!versionIn(this.env.qemu.version, range)) return `QEMU ${this.env.qemu.version} is outside this scenario's range ${range}`;
+    const { machines } = this.plan.scenario;
+    if (!machines.includes(this.env.machine))
+      return `this scenario is for machine ${machines.join(' and ')}, this run is ${this.env.machine}`;
     return undefined;
   }
 
   /** Why a step does not apply here, if it does not. */
   stepSkipReason(step: PlannedStep): string | undefined {
-    return whenUnmet(step.when, this.env.qemu.version, this.env.image.name);
+    return whenUnmet(step.when, this.env.qemu.version, { image: this.env.image.name, machine: this.env.machine });
   }
 
   guest(machine: PlannedMachine): Guest {

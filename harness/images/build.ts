@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { AptRoot, dynamicLoader, libraryPath, unpackDebs } from '../debian/apt.js';
 import { debianMirror } from '../debian/mirror.js';
@@ -137,6 +137,7 @@ async function build(name: string, recipe: Recipe, work: string, log: (line: str
     ...modules.map((m): CpioEntry => ({ kind: 'file', path: `lib/modules/${m.path}`, mode: 0o644, data: m.data })),
     ...(await busybox(root, recipe.binaries)),
     ...(await binariesWithLibraries(root, recipe.binaries)),
+    ...Object.entries(recipe.links).map(([path, target]): CpioEntry => ({ kind: 'symlink', path, target })),
   ];
   await writeFile(join(out, 'initramfs.cpio'), cpioArchive(entries));
   return {
@@ -170,14 +171,16 @@ function dirsFor(paths: string[]): CpioEntry[] {
 
 /**
  * busybox-static and a symlink for each of its applets, where busybox itself says they belong, except
- * where the recipe puts a real binary instead.
+ * those the recipe gives a real binary of the same name for.
  */
 async function busybox(root: string, binaries: string[]): Promise<CpioEntry[]> {
   // /bin before Debian's merged /usr (bullseye, bookworm), /usr/bin after (trixie on).
   const bin = [join(root, 'bin/busybox'), join(root, 'usr/bin/busybox')].find((p) => existsSync(p));
   if (!bin) throw new Error('busybox-static was unpacked but has no bin/busybox or usr/bin/busybox');
   const { stdout } = await execa(bin, ['--list-full']);
-  const links = stdout.split('\n').filter((l) => l && l !== 'bin/busybox' && !l.startsWith('linuxrc') && !binaries.includes(l));
+  // An applet of the same name elsewhere on PATH would shadow or be shadowed by the real binary: none is linked.
+  const provided = new Set(binaries.map((b) => basename(b)));
+  const links = stdout.split('\n').filter((l) => l && l !== 'bin/busybox' && !l.startsWith('linuxrc') && !provided.has(basename(l)));
   return [
     { kind: 'file', path: 'bin/busybox', mode: 0o755, data: await readFile(bin) },
     ...links.filter((path) => path !== 'usr/bin/busybox').map((path): CpioEntry => ({ kind: 'symlink', path, target: '/bin/busybox' })),

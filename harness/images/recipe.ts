@@ -24,6 +24,16 @@ const recipeSchema = z.strictObject({
   kernel: packageName.meta({ description: 'the kernel meta-package, e.g. linux-image-amd64' }),
   packages: z.array(packageName).min(1),
   binaries: z.array(treePath).min(1).meta({ description: 'binaries copied with their libraries; they replace busybox applets' }),
+  links: z
+    .record(
+      treePath,
+      z.string().regex(/^(\/[\w.+-]+)*\/?[\w.+-]+$/, 'expected a file name in the same folder, or an absolute path in the image'),
+    )
+    .default({})
+    .meta({
+      description:
+        "symlinks to a binary, by the names busybox has no applet for (its shell runs its own applet for a bare mke2fs, but not for mkfs.ext4), in a folder on the SSH session's PATH",
+    }),
   modules: z.array(z.string().regex(/^[a-z0-9_-]+$/, 'expected a module name')).min(1),
 });
 

@@ -135,6 +135,38 @@ describe('qemuArgv', () => {
     ]);
   });
 
+  it("gives q35 guests the run's machine type unless they name one, and a root port per hot-plugged virtio-pmem device", () => {
+    const text = stringify({
+      name: 'q35',
+      files: { f: { size: '1G' } },
+      guests: {
+        vm: { memory: { ram: '512M', slots: 2, maxmem: '4G' } },
+        pinned: { machine: { type: 'pc' }, memory: { ram: '512M', slots: 2, maxmem: '4G' } },
+      },
+      steps: [
+        { boot: ['vm', 'pinned'] },
+        { hotplug: { guest: 'vm', kind: 'virtio-pmem', id: 'vp1', backend: { file: 'f' } } },
+        { hotplug: { guest: 'vm', kind: 'virtio-pmem', id: 'vp2', backend: { ram: '64M' } } },
+        { hotplug: { guest: 'vm', id: 'nv1', backend: { file: 'f' } } },
+        { hotplug: { guest: 'pinned', kind: 'virtio-pmem', id: 'vp3', backend: { file: 'f' } } },
+      ],
+    });
+    const p = plan(parseScenario(text, 'q35.yaml'), '/tmp/run', 'q35');
+    const vm = qemuArgv(p.machines.vm!, launch());
+    expect(values(vm, '-machine')).toEqual(['q35,nvdimm=on']);
+    expect(values(vm, '-device').filter((d) => d.startsWith('pcie-root-port'))).toEqual([
+      'pcie-root-port,id=port-vp1,chassis=1',
+      'pcie-root-port,id=port-vp2,chassis=2',
+    ]);
+    const hotplugs = p.steps.flatMap((s) => (s.action === 'hotplug' ? [s.args.device.deviceQmp] : []));
+    expect(hotplugs[0]).toEqual({ driver: 'virtio-pmem-pci', id: 'vp1', memdev: 'mem-vp1', bus: 'port-vp1' });
+    expect(hotplugs[2]).not.toHaveProperty('bus');
+    // A guest that names pc stays pc, with no root ports, and its hot-plugged device on the root bus.
+    expect(values(qemuArgv(p.machines.pinned!, launch()), '-machine')).toEqual(['pc,nvdimm=on']);
+    expect(p.machines.pinned!.hotplugPorts).toEqual([]);
+    expect(hotplugs[3]).not.toHaveProperty('bus');
+  });
+
   it('escapes commas in backend paths and the QMP socket path', () => {
     const argv = qemuArgv(machine({}, undefined, '/tmp/a,mem-path=/etc'), launch({ qmpSocket: '/tmp/q,server=off' }));
     expect(values(argv, '-object')).toEqual(['memory-backend-file,id=mem-nv1,share=on,mem-path=/tmp/a,,mem-path=/etc/plain.img,size=1G']);

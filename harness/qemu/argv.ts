@@ -64,5 +64,7 @@ export function qemuArgv(machine: PlannedMachine, spec: Launch): string[] {
     'virtio-net-pci,netdev=net0,romfile=',
   ];
   for (const d of machine.devices) argv.push('-object', d.object, '-device', d.device);
+  // Each root port its own chassis: QEMU refuses two ports with the same chassis and slot.
+  machine.hotplugPorts.forEach((id, i) => argv.push('-device', `pcie-root-port,id=${id},chassis=${i + 1}`));
   return argv;
 }

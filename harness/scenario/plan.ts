@@ -10,6 +10,7 @@ import { backendObject, backendQmp, type BackendOptions } from '../devices/backe
 import { nvdimmDevice, nvdimmQmp, type NvdimmOptions } from '../devices/nvdimm.js';
 import { virtioPmemDevice, virtioPmemQmp, type VirtioPmemOptions } from '../devices/virtio-pmem.js';
 import { CAPABILITIES, has, versionIn } from '../qemu/versions.js';
+import type { MachineType } from '../settings.js';
 import type { LoadedScenario } from './load.js';
 import { actionNames, type actions, type ActionName, type Scenario, type Step } from './schema.js';
 
@@ -57,12 +58,17 @@ export type PlannedDevice = PlannedNvdimm | PlannedVirtioPmem;
 
 export interface PlannedMachine {
   name: string;
-  type: 'pc' | 'q35';
+  type: MachineType;
   nvdimm: boolean;
   /** -machine nvdimm-persistence=, when the scenario gives it. */
   nvdimmPersistence?: string;
   memory: { ram: number; slots?: number; maxmem?: number };
   devices: PlannedDevice[];
+  /**
+   * PCIe root ports (`pcie-root-port` ids) for the PCI devices hot-plugged later, one each: q35's root bus
+   * (pcie.0) refuses hotplug ("Bus 'pcie.0' does not support hotplugging"), so they are made at start-up.
+   */
+  hotplugPorts: string[];
 }
 
 type Args<K extends ActionName> = z.output<(typeof actions)[K]>;
@@ -104,7 +110,8 @@ export function actionOf(step: Step): ActionName {
   return actionNames.find((a) => step[a] !== undefined)!;
 }
 
-export function plan(loaded: LoadedScenario, runDir: string): Plan {
+/** `machine`: the run's machine type, for guests that do not name one. */
+export function plan(loaded: LoadedScenario, runDir: string, machine: MachineType = 'pc'): Plan {
   const { scenario } = loaded;
   const files: Record<string, PlannedFile> = {};
   for (const [name, spec] of Object.entries(scenario.files)) {
@@ -135,8 +142,8 @@ export function plan(loaded: LoadedScenario, runDir: string): Plan {
       deviceQmp: nvdimmQmp(options),
     };
   };
-  const virtioPmem = (v: { id: string; backend: BackendSpec }): PlannedVirtioPmem => {
-    const options = { id: v.id, backend: backendOf(v.id, v.backend) };
+  const virtioPmem = (v: { id: string; backend: BackendSpec }, bus?: string): PlannedVirtioPmem => {
+    const options = { id: v.id, backend: backendOf(v.id, v.backend), ...(bus === undefined ? {} : { bus }) };
     return {
       kind: 'virtio-pmem',
       ...options,
@@ -148,15 +155,18 @@ export function plan(loaded: LoadedScenario, runDir: string): Plan {
   };
   const machines: Record<string, PlannedMachine> = {};
   for (const [name, g] of Object.entries(scenario.guests)) {
-    const devices = [...g.nvdimms.map(nvdimm), ...g['virtio-pmem'].map(virtioPmem)];
+    const devices = [...g.nvdimms.map(nvdimm), ...g['virtio-pmem'].map((v) => virtioPmem(v))];
     const persistence = g.machine['nvdimm-persistence'];
+    const type = g.machine.type ?? machine;
+    const hotplugged = scenario.steps.flatMap((s) => (s.hotplug?.guest === name && s.hotplug.kind === 'virtio-pmem' ? [s.hotplug.id] : []));
     machines[name] = {
       name,
-      type: g.machine.type,
+      type,
       nvdimm: g.machine.nvdimm,
       ...(persistence === undefined ? {} : { nvdimmPersistence: persistence }),
       memory: g.memory,
       devices,
+      hotplugPorts: type === 'q35' ? hotplugged.map(portFor) : [],
     };
   }
   const steps = scenario.steps.map((source, index): PlannedStep => {
@@ -168,8 +178,12 @@ export function plan(loaded: LoadedScenario, runDir: string): Plan {
       if (action === 'expect-file') return { ...args, file: files[args.file as string]! };
       if (action === 'hotplug') {
         const { id, kind, backend, 'label-size': labelSize, ...rest } = args as Args<'hotplug'>;
-        const device = kind === 'virtio-pmem' ? virtioPmem({ id, backend }) : nvdimm({ id, backend, 'label-size': labelSize });
-        return { ...rest, guest: machines[rest.guest]!, device };
+        const guest = machines[rest.guest]!;
+        const device =
+          kind === 'virtio-pmem'
+            ? virtioPmem({ id, backend }, guest.hotplugPorts.length > 0 ? portFor(id) : undefined)
+            : nvdimm({ id, backend, 'label-size': labelSize });
+        return { ...rest, guest, device };
       }
       return { ...args, guest: machines[args.guest as string]! };
     };
@@ -185,15 +199,25 @@ export function plan(loaded: LoadedScenario, runDir: string): Plan {
   return { file: loaded.file, scenario, files, machines, steps };
 }
 
+/** The root port a hot-plugged PCI device goes into on q35. */
+function portFor(deviceId: string): string {
+  return `port-${deviceId}`;
+}
+
 /**
- * Why a step's `when:` does not hold for this QEMU version and image, if it does not. Without an image,
- * the image condition is not judged (`list` counts what each QEMU build runs).
+ * Why a step's `when:` does not hold for this QEMU version, image and machine type, if it does not. Without
+ * an image or machine, that condition is not judged (`list` counts what each QEMU build runs).
  */
-export function whenUnmet(when: Step['when'], qemuVersion: string, image?: string): string | undefined {
+export function whenUnmet(
+  when: Step['when'],
+  qemuVersion: string,
+  { image, machine }: { image?: string; machine?: MachineType } = {},
+): string | undefined {
   if (when?.qemu && !versionIn(qemuVersion, when.qemu)) return `only for QEMU ${when.qemu}, this is ${qemuVersion}`;
   if (when?.capability && !has(qemuVersion, when.capability))
     return `only for QEMU builds with ${when.capability} (${CAPABILITIES[when.capability]}), this is ${qemuVersion}`;
   if (image !== undefined && when?.image && when.image !== image) return `only for image ${when.image}, this is ${image}`;
+  if (machine !== undefined && when?.machine && when.machine !== machine) return `only for machine ${when.machine}, this is ${machine}`;
   return undefined;
 }
 

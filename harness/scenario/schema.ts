@@ -1,6 +1,7 @@
 import { isAbsolute, normalize, sep } from 'node:path';
 import { z } from 'zod';
 import { CAPABILITY_NAMES } from '../qemu/versions.js';
+import { MACHINE_TYPES } from '../settings.js';
 import { device, ident, imageName, onOff, regex, sector, size, versionRange } from './values.js';
 
 /**
@@ -23,6 +24,7 @@ const when = z
   .strictObject({
     qemu: versionRange.optional().meta({ description: 'QEMU versions this step or expectation applies to' }),
     image: imageName.optional().meta({ description: 'guest image this step applies to' }),
+    machine: z.enum(MACHINE_TYPES).optional().meta({ description: "machine type this step applies to (the run's, --machine)" }),
     capability: z
       .enum(CAPABILITY_NAMES)
       .optional()
@@ -89,7 +91,7 @@ const nvdimm = z.strictObject({
 const guest = z.strictObject({
   machine: z
     .strictObject({
-      type: z.enum(['pc', 'q35']).default('pc'),
+      type: z.enum(MACHINE_TYPES).optional().meta({ description: "pc or q35; default: the run's machine type (--machine, default pc)" }),
       nvdimm: z.boolean().default(true).meta({ description: 'the -machine nvdimm=on option' }),
       'nvdimm-persistence': z
         .string()
@@ -97,7 +99,7 @@ const guest = z.strictObject({
         .optional()
         .meta({ description: '-machine nvdimm-persistence=: cpu or mem-ctrl (any other word, to check that QEMU refuses it)' }),
     })
-    .default({ type: 'pc', nvdimm: true }),
+    .default({ nvdimm: true }),
   memory: z
     .strictObject({
       ram: size
@@ -344,6 +346,11 @@ export const scenarioSchema = z
     description: z.string().optional(),
     qemu: versionRange.default('*').meta({ description: 'QEMU versions the scenario is for; others are skipped' }),
     image: imageName.optional().meta({ description: 'guest image (images/NAME.json); the run picks the default otherwise' }),
+    machines: z
+      .array(z.enum(MACHINE_TYPES))
+      .min(1)
+      .default([...MACHINE_TYPES])
+      .meta({ description: 'machine types the scenario is for (default all); a run on another (--machine) skips it' }),
     files: z.record(ident, file).default({}),
     guests: z.record(ident, guest).refine((g) => Object.keys(g).length <= MAX_GUESTS, { message: `more than ${MAX_GUESTS} guests` }),
     steps: z.array(step).min(1).max(MAX_STEPS),

@@ -9,7 +9,7 @@ export default async function setup(): Promise<() => Promise<void>> {
   sweepStaleRunDirs();
   const env = await prepareEnvironment(undefined, (line) => console.error(line));
   console.error(
-    `nvdimm-harness: QEMU ${env.qemu.version} from ${env.qemu.origin}; image ${env.image.name} (kernel ${env.image.kernelVersion}); accelerator ${env.accel.accel}: ${env.accel.reason}`,
+    `nvdimm-harness: QEMU ${env.qemu.version} from ${env.qemu.origin}; image ${env.image.name} (kernel ${env.image.kernelVersion}); machine ${env.machine}; accelerator ${env.accel.accel}: ${env.accel.reason}`,
   );
   // After the run: whatever a killed worker left behind.
   return async () => {
