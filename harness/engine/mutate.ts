@@ -90,12 +90,15 @@ export function configurationMutants(text: string, ran: (index: number) => boole
   if (isMap(guests)) {
     for (const pair of guests.items) {
       const name = isScalar(pair.key) ? String(pair.key.value) : '';
-      for (const key of ['nvdimms', 'virtio-pmem']) {
+      for (const key of ['nvdimms', 'virtio-pmem', 'cxl']) {
         const devices = base.getIn(['guests', name, key]);
         if (!isSeq(devices)) continue;
         devices.items.forEach((n, i) => {
-          if (booted.has(name)) backends.push(['guests', name, key, i, 'backend']);
-          if (booted.has(name) || refused.has(name)) started.push(['guests', name, key, i, 'backend']);
+          // A CXL device has two backends: its memory and its label storage area.
+          for (const b of key === 'cxl' ? ['backend', 'lsa'] : ['backend']) {
+            if (booted.has(name)) backends.push(['guests', name, key, i, b]);
+            if (booted.has(name) || refused.has(name)) started.push(['guests', name, key, i, b]);
+          }
           if (isMap(n) && n.has('label-size')) labelled.push(['guests', name, key, i]);
         });
       }

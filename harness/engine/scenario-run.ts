@@ -51,7 +51,7 @@ export class ScenarioRun {
     // kept as artifacts.
     const dir = await createRunDir('run');
     try {
-      const p = plan(loaded, dir, env.machine);
+      const p = plan(loaded, dir, env.machine, env.qemu.version);
       // The loader refuses these; checked again over the whole plan, as the last word before QEMU.
       for (const b of backendsOf(p)) {
         if (b.share && b.file && !b.file.writable)
@@ -81,7 +81,9 @@ export class ScenarioRun {
   skipReason(): string | undefined {
     const range = this.plan.scenario.qemu;
     if (!versionIn(this.env.qemu.version, range)) return `QEMU ${this.env.qemu.version} is outside this scenario's range ${range}`;
-    const { machines } = this.plan.scenario;
+    const { machines, images } = this.plan.scenario;
+    if (images && !images.includes(this.env.image.name))
+      return `this scenario is for image ${images.join(', ')}, this is ${this.env.image.name}`;
     if (!machines.includes(this.env.machine))
       return `this scenario is for machine ${machines.join(' and ')}, this run is ${this.env.machine}`;
     return undefined;

@@ -16,7 +16,7 @@ import { DEFAULT_IMAGE, IMAGES_DIR, loadRecipe, type Recipe } from './recipe.js'
  * Part of every image's cache key: raise it when a change to the builder (here, debian/, cpio.ts,
  * kernel.ts, modules.ts) changes what it makes, so that images built before are not served.
  */
-const BUILDER_VERSION = 2;
+const BUILDER_VERSION = 3;
 
 /** An image's cache folder: `NAME-KEY`, KEY being 16 hex digits. */
 const IMAGE_DIR = (name: string) => new RegExp(`^${name.replace(/\./g, '\\.')}-[0-9a-f]{16}$`);
@@ -107,6 +107,9 @@ async function build(name: string, recipe: Recipe, work: string, log: (line: str
   await writeFile(join(out, 'vmlinux'), vmlinux);
 
   const modules = await resolveModules(modulesDir, recipe.modules);
+  const atBoot = new Set(modules.map((m) => m.path));
+  const cxlModules = (await resolveModules(modulesDir, recipe.cxlModules)).filter((m) => !atBoot.has(m.path));
+  const all = [...modules, ...cxlModules];
   const entries: CpioEntry[] = [
     ...[
       'bin',
@@ -133,8 +136,9 @@ async function build(name: string, recipe: Recipe, work: string, log: (line: str
     { kind: 'file', path: 'etc/passwd', mode: 0o644, data: Buffer.from('root:x:0:0:root:/root:/bin/sh\n') },
     { kind: 'file', path: 'etc/group', mode: 0o644, data: Buffer.from('root:x:0:\n') },
     { kind: 'file', path: 'etc/nvh/modules', mode: 0o644, data: Buffer.from(modules.map((m) => `${m.path}\n`).join('')) },
-    ...dirsFor(modules.map((m) => `lib/modules/${m.path}`)),
-    ...modules.map((m): CpioEntry => ({ kind: 'file', path: `lib/modules/${m.path}`, mode: 0o644, data: m.data })),
+    { kind: 'file', path: 'etc/nvh/cxl-modules', mode: 0o644, data: Buffer.from(cxlModules.map((m) => `${m.path}\n`).join('')) },
+    ...dirsFor(all.map((m) => `lib/modules/${m.path}`)),
+    ...all.map((m): CpioEntry => ({ kind: 'file', path: `lib/modules/${m.path}`, mode: 0o644, data: m.data })),
     ...(await busybox(root, recipe.binaries)),
     ...(await binariesWithLibraries(root, recipe.binaries)),
     ...Object.entries(recipe.links).map(([path, target]): CpioEntry => ({ kind: 'symlink', path, target })),

@@ -35,6 +35,10 @@ const recipeSchema = z.strictObject({
         "symlinks to a binary, by the names busybox has no applet for (its shell runs its own applet for a bare mke2fs, but not for mkfs.ext4), in a folder on the SSH session's PATH",
     }),
   modules: z.array(z.string().regex(/^[a-z0-9_-]+$/, 'expected a module name')).min(1),
+  cxlModules: z
+    .array(z.string().regex(/^[a-z0-9_-]+$/, 'expected a module name'))
+    .default([])
+    .meta({ description: 'loaded by init only when QEMU made a CXL root (ACPI0017): they cost boot time elsewhere' }),
 });
 
 export type Recipe = z.output<typeof recipeSchema>;

@@ -167,6 +167,45 @@ describe('qemuArgv', () => {
     expect(hotplugs[3]).not.toHaveProperty('bus');
   });
 
+  it('builds the CXL topology: cxl=on, host bridge, a root port and a type-3 device each, the window, with hypervisor off', () => {
+    const text = stringify({
+      name: 'cxl',
+      machines: ['q35'],
+      files: { a: { size: '256M' }, b: { size: '512M' }, l: { size: '128K' } },
+      guests: {
+        vm: {
+          memory: { ram: '512M' },
+          cxl: [
+            { id: 'c1', backend: { file: 'a' }, lsa: { file: 'l' } },
+            { id: 'c2', backend: { file: 'b' }, lsa: { ram: '128K' } },
+          ],
+        },
+      },
+      steps: [{ boot: 'vm' }],
+    });
+    const argvFor = (version: string) => qemuArgv(plan(parseScenario(text, 'cxl.yaml'), '/tmp/run', 'q35', version).machines.vm!, launch());
+    const argv = argvFor('10.0.0');
+    expect(values(argv, '-machine')).toEqual(['q35,nvdimm=on,cxl=on', 'cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=768M']);
+    expect(values(argv, '-cpu')).toEqual(['max,hypervisor=off']);
+    expect(values(argv, '-object')).toEqual([
+      'memory-backend-file,id=mem-c1,share=on,mem-path=/tmp/run/a.img,size=256M',
+      'memory-backend-file,id=mem-c1-lsa,share=on,mem-path=/tmp/run/l.img,size=128K',
+      'memory-backend-file,id=mem-c2,share=on,mem-path=/tmp/run/b.img,size=512M',
+      'memory-backend-ram,id=mem-c2-lsa,share=off,size=128K',
+    ]);
+    expect(values(argv, '-device').slice(-5)).toEqual([
+      'pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1',
+      'cxl-rp,port=0,bus=cxl.1,id=rp-c1,chassis=0,slot=2',
+      'cxl-type3,bus=rp-c1,persistent-memdev=mem-c1,lsa=mem-c1-lsa,id=c1,sn=1',
+      'cxl-rp,port=1,bus=cxl.1,id=rp-c2,chassis=0,slot=3',
+      'cxl-type3,bus=rp-c2,persistent-memdev=mem-c2,lsa=mem-c2-lsa,id=c2,sn=2',
+    ]);
+    // QEMU 7.2 names the backend memdev=.
+    expect(values(argvFor('7.2.22'), '-device')).toContain('cxl-type3,bus=rp-c1,memdev=mem-c1,lsa=mem-c1-lsa,id=c1,sn=1');
+    // No CXL, no window and the hypervisor bit as it is.
+    expect(values(qemuArgv(machine(), launch()), '-cpu')).toEqual(['max']);
+  });
+
   it('escapes commas in backend paths and the QMP socket path', () => {
     const argv = qemuArgv(machine({}, undefined, '/tmp/a,mem-path=/etc'), launch({ qmpSocket: '/tmp/q,server=off' }));
     expect(values(argv, '-object')).toEqual(['memory-backend-file,id=mem-nv1,share=on,mem-path=/tmp/a,,mem-path=/etc/plain.img,size=1G']);

@@ -1,5 +1,7 @@
 import type { PlannedMachine } from '../scenario/plan.js';
 import type { Accel } from '../settings.js';
+import { cxlDevices, cxlWindow } from '../devices/cxl.js';
+import { backendObject } from '../devices/backend.js';
 import { optValue, qemuSize } from './options.js';
 
 /** How to start a planned machine: everything the argument list needs besides the machine itself. */
@@ -34,13 +36,15 @@ export function qemuArgv(machine: PlannedMachine, spec: Launch): string[] {
     '-display',
     'none',
     '-machine',
-    `${machine.type}${machine.nvdimm ? ',nvdimm=on' : ''}${machine.nvdimmPersistence ? `,nvdimm-persistence=${machine.nvdimmPersistence}` : ''}`,
+    `${machine.type}${machine.nvdimm ? ',nvdimm=on' : ''}${machine.nvdimmPersistence ? `,nvdimm-persistence=${machine.nvdimmPersistence}` : ''}${machine.cxl ? ',cxl=on' : ''}`,
     '-accel',
     spec.accel,
     // Under TCG, "max" offers RDRAND: the guest's entropy pool is ready at once instead of ~1 s later,
     // which is when sshd could make its host key.
     '-cpu',
-    spec.accel === 'kvm' ? 'host' : 'max',
+    // With CXL, the hypervisor CPUID bit off: kernels from 6.3 on refuse to commit a CXL region when they
+    // cannot flush CPU caches across it, which they assume of any VM ("Failed to synchronize CPU cache state").
+    `${spec.accel === 'kvm' ? 'host' : 'max'}${machine.cxl ? ',hypervisor=off' : ''}`,
     '-smp',
     '1',
     '-m',
@@ -66,5 +70,11 @@ export function qemuArgv(machine: PlannedMachine, spec: Launch): string[] {
   for (const d of machine.devices) argv.push('-object', d.object, '-device', d.device);
   // Each root port its own chassis: QEMU refuses two ports with the same chassis and slot.
   machine.hotplugPorts.forEach((id, i) => argv.push('-device', `pcie-root-port,id=${id},chassis=${i + 1}`));
+  if (machine.cxl) {
+    const { devices, backendProperty } = machine.cxl;
+    for (const d of devices) argv.push('-object', backendObject(d.backend), '-object', backendObject(d.lsa));
+    for (const d of cxlDevices(devices, backendProperty)) argv.push('-device', d);
+    argv.push('-machine', cxlWindow(devices));
+  }
   return argv;
 }

@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import type { z } from 'zod';
 import { backendObject, backendQmp, type BackendOptions } from '../devices/backend.js';
+import type { CxlOptions } from '../devices/cxl.js';
 import { nvdimmDevice, nvdimmQmp, type NvdimmOptions } from '../devices/nvdimm.js';
 import { virtioPmemDevice, virtioPmemQmp, type VirtioPmemOptions } from '../devices/virtio-pmem.js';
 import { CAPABILITIES, has, versionIn } from '../qemu/versions.js';
@@ -56,6 +57,11 @@ export interface PlannedVirtioPmem extends PlannedDeviceBase, VirtioPmemOptions 
 
 export type PlannedDevice = PlannedNvdimm | PlannedVirtioPmem;
 
+export interface PlannedCxl extends CxlOptions {
+  backend: PlannedBackend;
+  lsa: PlannedBackend;
+}
+
 export interface PlannedMachine {
   name: string;
   type: MachineType;
@@ -69,6 +75,8 @@ export interface PlannedMachine {
    * (pcie.0) refuses hotplug ("Bus 'pcie.0' does not support hotplugging"), so they are made at start-up.
    */
   hotplugPorts: string[];
+  /** CXL type-3 devices, and the name this QEMU build gives their backend property. */
+  cxl?: { devices: PlannedCxl[]; backendProperty: 'memdev' | 'persistent-memdev' };
 }
 
 type Args<K extends ActionName> = z.output<(typeof actions)[K]>;
@@ -110,8 +118,11 @@ export function actionOf(step: Step): ActionName {
   return actionNames.find((a) => step[a] !== undefined)!;
 }
 
-/** `machine`: the run's machine type, for guests that do not name one. */
-export function plan(loaded: LoadedScenario, runDir: string, machine: MachineType = 'pc'): Plan {
+/**
+ * `machine`: the run's machine type, for guests that do not name one; `qemuVersion`: the build's, where
+ * option names differ between builds.
+ */
+export function plan(loaded: LoadedScenario, runDir: string, machine: MachineType = 'pc', qemuVersion = '7.2.0'): Plan {
   const { scenario } = loaded;
   const files: Record<string, PlannedFile> = {};
   for (const [name, spec] of Object.entries(scenario.files)) {
@@ -167,6 +178,14 @@ export function plan(loaded: LoadedScenario, runDir: string, machine: MachineTyp
       memory: g.memory,
       devices,
       hotplugPorts: type === 'q35' ? hotplugged.map(portFor) : [],
+      ...(g.cxl.length === 0
+        ? {}
+        : {
+            cxl: {
+              devices: g.cxl.map((c) => ({ id: c.id, backend: backendOf(c.id, c.backend), lsa: backendOf(`${c.id}-lsa`, c.lsa) })),
+              backendProperty: has(qemuVersion, 'cxlPersistentMemdev') ? 'persistent-memdev' : 'memdev',
+            },
+          }),
     };
   }
   const steps = scenario.steps.map((source, index): PlannedStep => {
@@ -224,7 +243,10 @@ export function whenUnmet(
 /** Every backend a plan uses, cold-plugged or hot-plugged: for checks that must hold for all of them. */
 export function backendsOf(p: Plan): PlannedBackend[] {
   return [
-    ...Object.values(p.machines).flatMap((m) => m.devices.map((d) => d.backend)),
+    ...Object.values(p.machines).flatMap((m) => [
+      ...m.devices.map((d) => d.backend),
+      ...(m.cxl?.devices.flatMap((c) => [c.backend, c.lsa]) ?? []),
+    ]),
     ...p.steps.flatMap((s) => (s.action === 'hotplug' ? [s.args.device.backend] : [])),
   ];
 }

@@ -116,6 +116,20 @@ const guest = z.strictObject({
     .max(MAX_NVDIMMS)
     .default([])
     .meta({ description: 'virtio-pmem-pci devices, each on its memory-backend-file (no ACPI NVDIMM, no label area)' }),
+  cxl: z
+    .array(
+      z.strictObject({
+        id: ident,
+        backend: backend.meta({ description: "the device's persistent memory" }),
+        lsa: backend.meta({ description: "the device's label storage area (lsa=)" }),
+      }),
+    )
+    .max(8)
+    .default([])
+    .meta({
+      description:
+        'CXL type-3 persistent memory devices (q35 only; QEMU 7.2 on): the harness adds the CXL host bridge, a root port each and the fixed memory window',
+    }),
 });
 
 const file = z.strictObject({
@@ -210,6 +224,22 @@ export const actions = {
       message: 'expect-ndctl checks nothing: give `regions`, `namespaces` or `dimms`',
     }),
   'expect-blockdev': z.strictObject({ guest: guestRef, device, size }),
+  'expect-cxl': z
+    .strictObject({
+      guest: guestRef,
+      memdevs: z
+        .array(z.strictObject({ memdev: z.string().optional(), pmem_size: size.optional(), ram_size: size.optional() }))
+        .optional()
+        .meta({ description: '`cxl list -M`: one entry per memdev, matched in any order' }),
+      regions: z
+        .array(z.strictObject({ region: z.string().optional(), size: size.optional(), type: z.enum(['pmem', 'ram']).optional() }))
+        .optional()
+        .meta({ description: '`cxl list -R`: one entry per region, matched in any order' }),
+    })
+    .refine((a) => a.memdevs !== undefined || a.regions !== undefined, {
+      message: 'expect-cxl checks nothing: give `memdevs` or `regions` (an empty list means none)',
+    })
+    .meta({ description: "the guest's `cxl list` of memdevs and regions" }),
   write: z.strictObject({ guest: guestRef, device, ...data }).meta({ description: 'write the pattern to the device with O_DIRECT' }),
   'expect-data': z
     .strictObject({
@@ -346,6 +376,13 @@ export const scenarioSchema = z
     description: z.string().optional(),
     qemu: versionRange.default('*').meta({ description: 'QEMU versions the scenario is for; others are skipped' }),
     image: imageName.optional().meta({ description: 'guest image (images/NAME.json); the run picks the default otherwise' }),
+    images: z
+      .array(imageName)
+      .min(1)
+      .optional()
+      .meta({
+        description: 'guest images the scenario is for (default all), e.g. those whose kernel has a driver it needs; others skip it',
+      }),
     machines: z
       .array(z.enum(MACHINE_TYPES))
       .min(1)
@@ -385,21 +422,36 @@ export const scenarioSchema = z
       for (const [key, list] of [
         ['nvdimms', g.nvdimms],
         ['virtio-pmem', g['virtio-pmem']],
+        ['cxl', g.cxl],
       ] as const) {
         list.forEach((n, i) => {
           const path = ['guests', gname, key, i];
-          if (n.backend.file !== undefined && !(n.backend.file in s.files)) {
-            ctx.addIssue({
-              code: 'custom',
-              path: [...path, 'backend', 'file'],
-              message: `no file "${n.backend.file}" in \`files\` (have: ${Object.keys(s.files).join(', ') || 'none'})`,
-            });
+          const backends: [string, BackendSpec][] = [
+            ['backend', n.backend],
+            ...('lsa' in n ? [['lsa', n.lsa] as [string, BackendSpec]] : []),
+          ];
+          for (const [where, b] of backends) {
+            if (b.file !== undefined && !(b.file in s.files))
+              ctx.addIssue({
+                code: 'custom',
+                path: [...path, where, 'file'],
+                message: `no file "${b.file}" in \`files\` (have: ${Object.keys(s.files).join(', ') || 'none'})`,
+              });
           }
           if (ids.has(n.id))
             ctx.addIssue({ code: 'custom', path: [...path, 'id'], message: `duplicate device id "${n.id}" in guest ${gname}` });
           ids.add(n.id);
         });
       }
+    }
+    for (const [gname, g] of Object.entries(s.guests)) {
+      const q35 = g.machine.type === 'q35' || (g.machine.type === undefined && s.machines.every((m) => m === 'q35'));
+      if (g.cxl.length > 0 && !q35)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['guests', gname, 'cxl'],
+          message: 'CXL needs a q35 machine: give this guest `machine: { type: q35 }`, or the scenario `machines: [q35]`',
+        });
     }
     // A device named by id must be one the guest has: cold-plugged, or hot-plugged by an earlier step.
     const devicesOf = new Map(
@@ -458,6 +510,10 @@ export function backendsOn(s: Pick<Scenario, 'guests' | 'steps'>, fileKey: strin
     ...Object.entries(s.guests).flatMap(([g, spec]) => [
       ...spec.nvdimms.map((n, i): [BackendSpec, (string | number)[]] => [n.backend, ['guests', g, 'nvdimms', i, 'backend']]),
       ...spec['virtio-pmem'].map((n, i): [BackendSpec, (string | number)[]] => [n.backend, ['guests', g, 'virtio-pmem', i, 'backend']]),
+      ...spec.cxl.flatMap((n, i): [BackendSpec, (string | number)[]][] => [
+        [n.backend, ['guests', g, 'cxl', i, 'backend']],
+        [n.lsa, ['guests', g, 'cxl', i, 'lsa']],
+      ]),
     ]),
     ...s.steps.flatMap((st, i): [BackendSpec, (string | number)[]][] =>
       st.hotplug ? [[st.hotplug.backend, ['steps', i, 'hotplug', 'backend']]] : [],

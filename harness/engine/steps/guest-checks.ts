@@ -2,6 +2,7 @@
 import { CheckFailure, GuestCommandError } from '../../errors.js';
 import type { Guest } from '../../guest/guest.js';
 import type { ExecResult } from '../../guest/ssh.js';
+import { parseCxlList } from '../../guest/cxl.js';
 import { NDCTL_LIST, parseNdctlList, type NdctlTopology } from '../../guest/ndctl.js';
 import { formatSize } from '../../scenario/units.js';
 import { checkEqual, matchUnordered, NEVER_MATCHES, SIZE_NUDGE } from '../checks.js';
@@ -12,7 +13,7 @@ const NAMESPACE_MODES = ['raw', 'fsdax', 'devdax', 'sector'] as const;
 
 type Entry = Record<string, unknown>;
 
-export const guestCheckSteps: StepKinds<'run' | 'expect-ndctl' | 'expect-blockdev'> = {
+export const guestCheckSteps: StepKinds<'run' | 'expect-ndctl' | 'expect-blockdev' | 'expect-cxl'> = {
   run: {
     title: (a) => `${a.guest}: \`${a.command}\` exits ${a.exit}${a.output ? ` printing /${a.output}/` : ''}`,
     observe: (run, a, ctx): Promise<ExecResult> => run.guest(a.guest).exec(a.command, undefined, ctx.commandTimeoutMs),
@@ -99,7 +100,63 @@ export const guestCheckSteps: StepKinds<'run' | 'expect-ndctl' | 'expect-blockde
     },
     mutants: (a) => [mutant(`size+${SIZE_NUDGE}`, a, { size: a.size + SIZE_NUDGE })],
   },
+  'expect-cxl': {
+    title: (a) =>
+      `${a.guest}: cxl lists ${CXL_KINDS.filter(([key]) => a[key] !== undefined)
+        .map(([key]) => `${key} ${describeEach(a[key]!)}`)
+        .join(', ')} (any order)`,
+    async observe(run, a, ctx): Promise<Record<string, { entries: Entry[]; stdout: string }>> {
+      const seen: Record<string, { entries: Entry[]; stdout: string }> = {};
+      for (const [key, flag] of CXL_KINDS) {
+        if (a[key] === undefined) continue;
+        const command = `cxl list ${flag}`;
+        const r = await run.guest(a.guest).exec(command, undefined, ctx.commandTimeoutMs);
+        if (r.code !== 0)
+          throw new GuestCommandError({
+            why: `\`${command}\` failed in ${a.guest.name} with status ${r.code}`,
+            evidence: [['stderr', r.stderr]],
+          });
+        seen[key] = { entries: parseCxlList(r.stdout), stdout: r.stdout };
+      }
+      return seen;
+    },
+    judge(a, seen: Record<string, { entries: Entry[]; stdout: string }>) {
+      for (const [key, flag] of CXL_KINDS) {
+        const want = a[key];
+        if (want === undefined) continue;
+        const { entries, stdout } = seen[key]!;
+        checkEqual(
+          `cxl ${key} in ${a.guest.name}`,
+          want,
+          matchUnordered(want, entries),
+          `cxl list ${flag} printed:\n${stdout || '(nothing)'}`,
+        );
+      }
+    },
+    mutants(a) {
+      const out: Mutant<'expect-cxl'>[] = [];
+      for (const [key] of CXL_KINDS) {
+        const want = a[key] as Entry[] | undefined;
+        if (want === undefined) continue;
+        out.push(mutant(`${key}: one more`, a, { [key]: [...want, {}] }));
+        want.forEach((entry, i) => {
+          for (const [field, value] of Object.entries(entry)) {
+            const changed = /size$/.test(field) ? (value as number) + SIZE_NUDGE : changedValue(field, value);
+            if (changed === undefined) continue;
+            out.push(mutant(`${key}.${i}.${field} changed`, a, { [key]: want.map((e, j) => (j === i ? { ...e, [field]: changed } : e)) }));
+          }
+        });
+      }
+      return out;
+    },
+  },
 };
+
+/** What expect-cxl compares, and the `cxl list` flag that lists it. */
+const CXL_KINDS = [
+  ['memdevs', '-M'],
+  ['regions', '-R'],
+] as const;
 
 /** An expected ndctl field changed so that it cannot match what it matched. */
 function changedValue(field: string, value: unknown): unknown {
