@@ -2,10 +2,12 @@ import { isAbsolute, normalize, sep } from 'node:path';
 import { parseYaml, YamlSchemaError, type YamlIssue } from '../scenario/yaml.js';
 import { z } from 'zod';
 import { QEMU_BUILDS, versionIn } from '../qemu/versions.js';
+import { MACHINE_TYPES } from '../settings.js';
 
 /**
- * The CI matrix (ci/matrix.yaml): QEMU versions x guest images x shards, and which scenarios each
- * QEMU x image pair runs. Parsing and the cell computation are pure; the `matrix` command reads the files.
+ * The CI matrix (ci/matrix.yaml): QEMU versions x guest images x machine types x shards, and which scenarios
+ * each QEMU x image x machine triple runs. Parsing and the cell computation are pure; the `matrix` command
+ * reads the files.
  */
 
 /** QEMU versions a cell may name: the Debian builds the harness provisions (`run --qemu 7.2`). */
@@ -23,6 +25,9 @@ const qemuVersion = z
   });
 
 const imageName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected an image name, images/NAME.json');
+
+/** Machine types a cell may name, as `run --machine` takes them. */
+const machineType = z.enum(MACHINE_TYPES, { error: `expected a machine type: ${MACHINE_TYPES.join(', ')}` });
 
 /** `all` (every value declared at the top), or a list of declared values. */
 function selector<T extends z.ZodType<string>>(item: T) {
@@ -45,18 +50,29 @@ const run = z.strictObject({
   scenarios: scenarioPath.meta({ description: 'a scenario file or folder, relative to the repository root' }),
   qemu: selector(qemuVersion),
   images: selector(imageName),
+  machines: selector(machineType),
   shards: shards.optional().meta({ description: 'shards per cell; defaults to the top-level `shards`' }),
 });
 
 const baseSchema = z.strictObject({
   qemu: z.array(qemuVersion).min(1),
   images: z.array(imageName).min(1),
+  machines: z.array(machineType).min(1),
   shards,
   runs: z.array(run).min(1),
 });
 
 export type MatrixConfig = z.output<typeof baseSchema>;
 export type MatrixRun = MatrixConfig['runs'][number];
+
+/** The axes a run selects values of, each declared by a top-level list of the same name. */
+const AXES = ['qemu', 'images', 'machines'] as const;
+type Axis = (typeof AXES)[number];
+
+/** The values declared at the top for one axis. */
+function declared(c: Pick<MatrixConfig, Axis>, axis: Axis): readonly string[] {
+  return c[axis];
+}
 
 /** What the files around the configuration hold, for checks that point at the configuration. */
 export interface MatrixContext {
@@ -69,9 +85,9 @@ export interface MatrixContext {
 function matrixSchema(context: MatrixContext) {
   return baseSchema.superRefine((c, ctx) => {
     const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
-    for (const axis of ['qemu', 'images'] as const) {
-      c[axis].forEach((v, i) => {
-        if (c[axis].indexOf(v) !== i) issue([axis, i], `"${v}" is listed twice`);
+    for (const axis of AXES) {
+      declared(c, axis).forEach((v, i, all) => {
+        if (all.indexOf(v) !== i) issue([axis, i], `"${v}" is listed twice`);
       });
     }
     if (context.images) {
@@ -83,25 +99,32 @@ function matrixSchema(context: MatrixContext) {
     c.runs.forEach((r, i) => {
       if (context.scenarioExists && !context.scenarioExists(r.scenarios))
         issue(['runs', i, 'scenarios'], `no such file or folder: ${r.scenarios}`);
-      for (const axis of ['qemu', 'images'] as const) {
-        const selected = r[axis];
-        if (selected === 'all') continue;
-        selected.forEach((v, j) => {
-          if (!c[axis].includes(v)) issue(['runs', i, axis, j], `"${v}" is not in the top-level \`${axis}\` (${c[axis].join(', ')})`);
-          else if (selected.indexOf(v) !== j) issue(['runs', i, axis, j], `"${v}" is listed twice`);
+      for (const axis of AXES) {
+        const choice: 'all' | readonly string[] = r[axis];
+        if (choice === 'all') continue;
+        const top = declared(c, axis);
+        choice.forEach((v, j) => {
+          if (!top.includes(v)) issue(['runs', i, axis, j], `"${v}" is not in the top-level \`${axis}\` (${top.join(', ')})`);
+          else if (choice.indexOf(v) !== j) issue(['runs', i, axis, j], `"${v}" is listed twice`);
         });
       }
       for (const q of selected(c, r, 'qemu')) {
         for (const image of selected(c, r, 'images')) {
-          const key = `${q} ${image}`;
-          const first = owner.get(key);
-          if (first === undefined) owner.set(key, i);
-          else if (first !== i) issue(['runs', i], `QEMU ${q} with ${image} is already in runs[${first}]: a pair is one cell`);
+          for (const machine of selected(c, r, 'machines')) {
+            const key = `${q} ${image} ${machine}`;
+            const first = owner.get(key);
+            if (first === undefined) owner.set(key, i);
+            else if (first !== i)
+              issue(
+                ['runs', i],
+                `QEMU ${q} with ${image} on ${machine} is already in runs[${first}]: a QEMU x image x machine triple is one cell`,
+              );
+          }
         }
       }
     });
-    for (const axis of ['qemu', 'images'] as const) {
-      c[axis].forEach((v, i) => {
+    for (const axis of AXES) {
+      declared(c, axis).forEach((v, i) => {
         if (!c.runs.some((r) => selected(c, r, axis).includes(v))) issue([axis, i], `"${v}" is in no run: add it to one, or remove it`);
       });
     }
@@ -109,9 +132,10 @@ function matrixSchema(context: MatrixContext) {
 }
 
 /** The values a run selects on one axis, in the order of the top-level list. */
-function selected(c: Pick<MatrixConfig, 'qemu' | 'images'>, r: Pick<MatrixRun, 'qemu' | 'images'>, axis: 'qemu' | 'images'): string[] {
-  const choice = r[axis];
-  return choice === 'all' ? [...c[axis]] : c[axis].filter((v) => choice.includes(v));
+function selected(c: Pick<MatrixConfig, Axis>, r: Pick<MatrixRun, Axis>, axis: Axis): string[] {
+  const choice: 'all' | readonly string[] = r[axis];
+  const top = declared(c, axis);
+  return choice === 'all' ? [...top] : top.filter((v) => choice.includes(v));
 }
 
 /** A configuration that cannot be used; the message lists every problem as file:line:column. */
@@ -131,43 +155,49 @@ export function parseMatrixConfig(text: string, file: string, context: MatrixCon
   }
 }
 
-/** A scenario file and its `qemu:` range. */
+/** A scenario file, its `qemu:` range and its `machines:`. */
 export interface ScenarioRange {
   file: string;
   qemu: string;
+  /** The machine types the scenario is for; a run on another skips it. */
+  machines: string[];
 }
 
-/** One CI job: a QEMU version, an image, a shard of some scenarios. Keys as GitHub's `matrix.<key>`. */
+/** One CI job: a QEMU version, an image, a machine type, a shard of some scenarios. Keys as GitHub's `matrix.<key>`. */
 export interface Cell {
-  /** The job's name: "qemu-7.2 debian-bookworm 1/2". */
+  /** The job's name: "qemu-7.2 debian-bookworm q35 1/2". */
   name: string;
   qemu: string;
   image: string;
+  /** The machine type, as `run --machine` takes it: pc or q35. */
+  machine: string;
   /** "i/n", as `run --shard` takes it. */
   shard: string;
   /** The scenario file or folder, relative to the repository root. */
   scenarios: string;
-  /** The name in file names and artifact names ("/" is not allowed there): "qemu-7.2-debian-bookworm-1of2". */
+  /** The name in file names and artifact names ("/" is not allowed there): "qemu-7.2-debian-bookworm-q35-1of2". */
   id: string;
 }
 
-/** A QEMU x image pair that makes no cell, and why. */
+/** A QEMU x image x machine triple that makes no cell, and why. */
 export interface DroppedCell {
   qemu: string;
   image: string;
+  machine: string;
   scenarios: string;
   reason: string;
 }
 
 /** The id ci/run-cell.sh derives from its arguments, and so names its report and artifacts. */
-export function cellId(qemu: string, image: string, shard: string): string {
-  return `qemu-${qemu}-${image}-${shard.replace('/', 'of')}`;
+export function cellId(qemu: string, image: string, machine: string, shard: string): string {
+  return `qemu-${qemu}-${image}-${machine}-${shard.replace('/', 'of')}`;
 }
 
 /**
- * The cells of the matrix, in the order of `runs`, then QEMU versions and images as listed at the top, then
- * shards. `scenariosOf` gives the scenario files a run's `scenarios` selects. A pair whose QEMU version is
- * outside every selected scenario's range is dropped; a pair is split into at most as many shards as it has
+ * The cells of the matrix, in the order of `runs`, then QEMU versions, images and machine types as listed at
+ * the top, then shards. `scenariosOf` gives the scenario files a run's `scenarios` selects. A QEMU x image x
+ * machine triple is dropped when no selected scenario is both in range for its QEMU version and for its
+ * machine type (every scenario would be skipped); a triple is split into at most as many shards as it has
  * scenario files (vitest refuses more shards than files, and an empty shard would be a job for nothing).
  */
 export function computeCells(
@@ -181,23 +211,26 @@ export function computeCells(
     if (scenarios.length === 0) throw new Error(`runs[${i}]: no scenario file in ${r.scenarios}`);
     const count = Math.min(r.shards ?? config.shards, scenarios.length);
     for (const qemu of selected(config, r, 'qemu')) {
-      const inRange = scenarios.some((s) => versionIn(qemu, s.qemu));
+      const inRange = scenarios.filter((s) => versionIn(qemu, s.qemu));
       for (const image of selected(config, r, 'images')) {
-        if (!inRange) {
-          const ranges = [...new Set(scenarios.map((s) => s.qemu))].join(', ');
-          dropped.push({ qemu, image, scenarios: r.scenarios, reason: `QEMU ${qemu} is outside every scenario's range (${ranges})` });
-          continue;
-        }
-        for (let s = 1; s <= count; s++) {
-          const shard = `${s}/${count}`;
-          cells.push({
-            name: `qemu-${qemu} ${image} ${shard}`,
-            qemu,
-            image,
-            shard,
-            scenarios: r.scenarios,
-            id: cellId(qemu, image, shard),
-          });
+        for (const machine of selected(config, r, 'machines')) {
+          const reason = dropReason(qemu, machine, scenarios, inRange);
+          if (reason) {
+            dropped.push({ qemu, image, machine, scenarios: r.scenarios, reason });
+            continue;
+          }
+          for (let s = 1; s <= count; s++) {
+            const shard = `${s}/${count}`;
+            cells.push({
+              name: `qemu-${qemu} ${image} ${machine} ${shard}`,
+              qemu,
+              image,
+              machine,
+              shard,
+              scenarios: r.scenarios,
+              id: cellId(qemu, image, machine, shard),
+            });
+          }
         }
       }
     }
@@ -205,14 +238,31 @@ export function computeCells(
   return { cells, dropped };
 }
 
+/** Why a cell on this QEMU version and machine type would skip every scenario, or undefined if it would not. */
+function dropReason(
+  qemu: string,
+  machine: string,
+  scenarios: readonly ScenarioRange[],
+  inRange: readonly ScenarioRange[],
+): string | undefined {
+  const list = (values: string[]) => [...new Set(values)].join(', ');
+  if (inRange.length === 0) return `QEMU ${qemu} is outside every scenario's range (${list(scenarios.map((s) => s.qemu))})`;
+  if (!inRange.some((s) => s.machines.includes(machine)))
+    return `no scenario in range for QEMU ${qemu} is for machine ${machine} (their machines: ${list(inRange.flatMap((s) => s.machines))})`;
+  return undefined;
+}
+
 /** For GitHub Actions: `strategy: { matrix: ${{ fromJSON(...) }} }`. */
 export function githubMatrix(cells: readonly Cell[]): { include: Cell[] } {
   return { include: [...cells] };
 }
 
-/** The cells as a table, then the dropped pairs and how to run a cell locally. */
+/** The cells as a table, then the dropped triples and how to run a cell locally. */
 export function formatTable(cells: readonly Cell[], dropped: readonly DroppedCell[]): string {
-  const rows = [['QEMU', 'IMAGE', 'SHARD', 'SCENARIOS'], ...cells.map((c) => [c.qemu, c.image, c.shard, c.scenarios])];
+  const rows = [
+    ['QEMU', 'IMAGE', 'MACHINE', 'SHARD', 'SCENARIOS'],
+    ...cells.map((c) => [c.qemu, c.image, c.machine, c.shard, c.scenarios]),
+  ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const lines = rows.map((r) =>
     r
@@ -222,8 +272,13 @@ export function formatTable(cells: readonly Cell[], dropped: readonly DroppedCel
   );
   const qemus = new Set(cells.map((c) => c.qemu)).size;
   const images = new Set(cells.map((c) => c.image)).size;
-  lines.push('', `${cells.length} cells: ${qemus} QEMU version${qemus === 1 ? '' : 's'}, ${images} image${images === 1 ? '' : 's'}`);
-  for (const d of dropped) lines.push(`dropped: QEMU ${d.qemu} with ${d.image} for ${d.scenarios}: ${d.reason}`);
-  lines.push('run one locally as CI does: ci/run-cell.sh QEMU IMAGE SHARD SCENARIOS');
+  const machines = new Set(cells.map((c) => c.machine)).size;
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  lines.push(
+    '',
+    `${cells.length} cells: ${plural(qemus, 'QEMU version')}, ${plural(images, 'image')}, ${plural(machines, 'machine type')}`,
+  );
+  for (const d of dropped) lines.push(`dropped: QEMU ${d.qemu} with ${d.image} on ${d.machine} for ${d.scenarios}: ${d.reason}`);
+  lines.push('run one locally as CI does: ci/run-cell.sh QEMU IMAGE MACHINE SHARD SCENARIOS');
   return lines.join('\n');
 }

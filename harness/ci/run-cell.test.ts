@@ -46,8 +46,9 @@ async function runCell(args: string[], exit = 0) {
 
 describe('ci/run-cell.sh', () => {
   it('runs the cell as CI does, named as `nvdimm-harness matrix` names it', async () => {
-    const id = cellId('10.0', 'debian-trixie', '2/2');
-    const { exitCode, node } = await runCell(['10.0', 'debian-trixie', '2/2', 'scenarios/basic.yaml']);
+    const id = cellId('10.0', 'debian-trixie', 'q35', '2/2');
+    expect(id).toBe('qemu-10.0-debian-trixie-q35-2of2');
+    const { exitCode, node } = await runCell(['10.0', 'debian-trixie', 'q35', '2/2', 'scenarios/basic.yaml']);
     expect(exitCode).toBe(0);
     expect(node).toEqual({
       cwd: repo,
@@ -60,6 +61,8 @@ describe('ci/run-cell.sh', () => {
         '10.0',
         '--image',
         'debian-trixie',
+        '--machine',
+        'q35',
         '--shard',
         '2/2',
         '--reporter',
@@ -72,32 +75,74 @@ describe('ci/run-cell.sh', () => {
   });
 
   it('runs every scenario by default', async () => {
-    const { node } = await runCell(['7.2', 'debian-bookworm', '1/2']);
+    const { node } = await runCell(['7.2', 'debian-bookworm', 'pc', '1/2']);
     expect(node?.argv.slice(1, 3)).toEqual(['run', 'scenarios']);
   });
 
+  it.each(['pc', 'q35'])('takes the machine type %s, and names the report and logs after it', async (machine) => {
+    const id = cellId('7.2', 'debian-bookworm', machine, '1/2');
+    const { exitCode, stderr, node } = await runCell(['7.2', 'debian-bookworm', machine, '1/2']);
+    expect(exitCode).toBe(0);
+    expect(stderr).toContain(`cell ${id}: QEMU 7.2, image debian-bookworm, machine ${machine}, shard 1/2 of scenarios`);
+    expect(node?.argv.slice(node.argv.indexOf('--machine'), node.argv.indexOf('--machine') + 2)).toEqual(['--machine', machine]);
+    expect(node?.artifacts).toBe(`artifacts/${id}`);
+    expect(node?.argv.at(-1)).toBe(`reports/junit-${id}.xml`);
+  });
+
   it.each([0, 1, 2])('exits with the run status %i', async (status) => {
-    expect((await runCell(['7.2', 'debian-bookworm', '1/1'], status)).exitCode).toBe(status);
+    expect((await runCell(['7.2', 'debian-bookworm', 'pc', '1/1'], status)).exitCode).toBe(status);
   });
 
   it('starts a rerun clean, without the report and logs of the previous one', async () => {
-    const id = cellId('7.2', 'debian-sid', '1/1');
+    const id = cellId('7.2', 'debian-sid', 'pc', '1/1');
+    // The same cell on the other machine type is another cell: its files stay.
+    const other = cellId('7.2', 'debian-sid', 'q35', '1/1');
     await mkdir(join(repo, 'artifacts', id, 'old'), { recursive: true });
     await writeFile(join(repo, 'reports', `junit-${id}.xml`), 'old');
     await mkdir(join(repo, 'artifacts', 'other-cell'), { recursive: true });
-    await runCell(['7.2', 'debian-sid', '1/1']);
+    await mkdir(join(repo, 'artifacts', other), { recursive: true });
+    await writeFile(join(repo, 'reports', `junit-${other}.xml`), 'other');
+    await runCell(['7.2', 'debian-sid', 'pc', '1/1']);
     await expect(stat(join(repo, 'artifacts', id))).rejects.toThrow();
     await expect(stat(join(repo, 'reports', `junit-${id}.xml`))).rejects.toThrow();
     expect((await stat(join(repo, 'artifacts', 'other-cell'))).isDirectory()).toBe(true);
+    expect((await stat(join(repo, 'artifacts', other))).isDirectory()).toBe(true);
+    expect(await readFile(join(repo, 'reports', `junit-${other}.xml`), 'utf8')).toBe('other');
   });
 
-  it.each([[[]], [['7.2', 'debian-bookworm']], [['7.2', 'debian-bookworm', 'x']], [['7.2', 'debian-bookworm', '1/2', 'a', 'b']]])(
-    'refuses the arguments %j without running anything',
+  it.each([[[]], [['7.2', 'debian-bookworm', 'pc']], [['7.2', 'debian-bookworm', 'pc', '1/2', 'a', 'b']]])(
+    'refuses the arguments %j with its usage, without running anything',
     async (args) => {
       const { exitCode, stderr, node } = await runCell(args);
       expect(exitCode).toBe(2);
-      expect(stderr).toMatch(/QEMU IMAGE SHARD|SHARD must be i\/n/);
+      expect(stderr.split('\n')).toEqual(
+        expect.arrayContaining([
+          '  ci/run-cell.sh QEMU IMAGE MACHINE SHARD [SCENARIOS]',
+          '  ci/run-cell.sh 7.2 debian-bookworm q35 1/2 scenarios',
+        ]),
+      );
+      expect(stderr).toContain('MACHINE a machine type (pc or q35)');
       expect(node).toBeUndefined();
     },
   );
+
+  it('refuses a shard that is not i/n without running anything', async () => {
+    const { exitCode, stderr, node } = await runCell(['7.2', 'debian-bookworm', 'pc', 'x']);
+    expect(exitCode).toBe(2);
+    expect(stderr).toBe('run-cell.sh: SHARD must be i/n, e.g. 1/2, not "x"');
+    expect(node).toBeUndefined();
+  });
+
+  it.each([
+    // The arguments of before the machine type axis: the shard where the machine type goes.
+    [['7.2', 'debian-bookworm', '1/2', 'scenarios'], '1/2'],
+    [['7.2', 'debian-bookworm', 'Q35', '1/2'], 'Q35'],
+    [['7.2', 'debian-bookworm', 'microvm', '1/2'], 'microvm'],
+    [['7.2', 'debian-bookworm', '', '1/2'], ''],
+  ])('refuses the machine type of %j in one line without running anything', async (args, machine) => {
+    const { exitCode, stderr, node } = await runCell(args);
+    expect(exitCode).toBe(2);
+    expect(stderr).toBe(`run-cell.sh: MACHINE must be pc or q35, not "${machine}" (arguments: QEMU IMAGE MACHINE SHARD [SCENARIOS])`);
+    expect(node).toBeUndefined();
+  });
 });

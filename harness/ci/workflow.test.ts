@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { validateWorkflow } from '@action-validator/core';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { computeCells, parseMatrixConfig } from './matrix.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const SOURCE = readFileSync(join(ROOT, 'ci/nightly.yml'), 'utf8');
@@ -66,16 +67,33 @@ describe('ci/nightly.yml', () => {
     const runs = cell.steps.filter((s) => s.run?.includes('run-cell.sh'));
     expect(runs).toHaveLength(1);
     const [step] = runs;
-    expect(step!.run).toBe('ci/run-cell.sh "$QEMU" "$IMAGE" "$SHARD" "$SCENARIOS"');
+    expect(step!.run).toBe('ci/run-cell.sh "$QEMU" "$IMAGE" "$MACHINE" "$SHARD" "$SCENARIOS"');
     expect(step!.env).toEqual({
       QEMU: '${{ matrix.qemu }}',
       IMAGE: '${{ matrix.image }}',
+      MACHINE: '${{ matrix.machine }}',
       SHARD: '${{ matrix.shard }}',
       SCENARIOS: '${{ matrix.scenarios }}',
     });
+    // Each argument lands in the script's variable of the same name: qemu=$1, image=$2, machine=$3, ...
+    const script = readFileSync(join(ROOT, 'ci/run-cell.sh'), 'utf8');
+    const positions = Object.fromEntries([...script.matchAll(/^(\w+)=\$\{?(\d)\b/gm)].map(([, name, n]) => [name!, Number(n)]));
+    expect(positions).toEqual({ qemu: 1, image: 2, machine: 3, shard: 4, scenarios: 5 });
+    const args = [...step!.run!.matchAll(/"\$(\w+)"/g)].map(([, v]) => v!);
+    for (const [name, n] of Object.entries(positions)) expect(step!.env![args[n - 1]!]).toBe(`\${{ matrix.${name} }}`);
     // Nothing else runs the harness.
     expect(cell.steps.filter((s) => s.run?.includes('nvdimm-harness'))).toEqual([]);
     accessSync(join(ROOT, 'ci/run-cell.sh'), constants.X_OK);
+  });
+
+  it('reads only keys a cell of `nvdimm-harness matrix --json` has', () => {
+    const config = parseMatrixConfig(readFileSync(join(ROOT, 'ci/matrix.yaml'), 'utf8'), 'ci/matrix.yaml');
+    const { cells } = computeCells(config, () => [{ file: 'a.yaml', qemu: '*', machines: ['pc', 'q35'] }]);
+    // `matrix.KEY` inside the workflow's expressions (not `needs.matrix.outputs`, the job named matrix).
+    const expressions = [...SOURCE.matchAll(/\$\{\{(.*?)\}\}/g)].map(([, e]) => e!);
+    const used = new Set(expressions.flatMap((e) => [...e.matchAll(/(?<![.\w])matrix\.(\w+)/g)].map(([, key]) => key!)));
+    expect(used).toContain('machine');
+    for (const c of cells) expect(Object.keys(c)).toEqual(expect.arrayContaining([...used]));
   });
 
   it('uploads the files run-cell.sh writes: the report always, the logs on failure', () => {

@@ -21,20 +21,27 @@ interface Run {
   scenarios: string;
   qemu: 'all' | string[];
   images: 'all' | string[];
+  machines: 'all' | string[];
   shards?: number;
 }
 interface Config {
   qemu: string[];
   images: string[];
+  machines: string[];
   shards: number;
   runs: Run[];
 }
 
-/** The `qemu:` ranges of the scenario files a run selects, read straight from the YAML. */
-async function rangesOf(selection: string): Promise<string[]> {
+/** The `qemu:` ranges and `machines:` of the scenario files a run selects, read straight from the YAML. */
+async function rangesOf(selection: string): Promise<{ qemu: string; machines: string[] }[]> {
   const path = join(ROOT, selection);
   const files = selection.endsWith('.yaml') ? [path] : (await readdir(path)).filter((f) => f.endsWith('.yaml')).map((f) => join(path, f));
-  return Promise.all(files.map(async (f) => (parse(await readFile(f, 'utf8')) as { qemu?: string }).qemu ?? '*'));
+  return Promise.all(
+    files.map(async (f) => {
+      const scenario = parse(await readFile(f, 'utf8')) as { qemu?: string; machines?: string[] };
+      return { qemu: scenario.qemu ?? '*', machines: scenario.machines ?? ['pc', 'q35'] };
+    }),
+  );
 }
 
 describe('nvdimm-harness matrix', () => {
@@ -51,12 +58,22 @@ describe('nvdimm-harness matrix', () => {
       const ranges = await rangesOf(run.scenarios);
       const shards = Math.min(run.shards ?? config.shards, ranges.length);
       for (const qemu of run.qemu === 'all' ? config.qemu : run.qemu) {
-        if (!ranges.some((r) => semver.satisfies(semver.coerce(qemu)!, r))) continue;
         for (const image of run.images === 'all' ? config.images : run.images) {
-          for (let i = 1; i <= shards; i++) {
-            const shard = `${i}/${shards}`;
-            const id = `qemu-${qemu}-${image}-${i}of${shards}`;
-            expected.push({ name: `qemu-${qemu} ${image} ${shard}`, qemu, image, shard, scenarios: run.scenarios, id });
+          for (const machine of run.machines === 'all' ? config.machines : run.machines) {
+            if (!ranges.some((r) => semver.satisfies(semver.coerce(qemu)!, r.qemu) && r.machines.includes(machine))) continue;
+            for (let i = 1; i <= shards; i++) {
+              const shard = `${i}/${shards}`;
+              const id = `qemu-${qemu}-${image}-${machine}-${i}of${shards}`;
+              expected.push({
+                name: `qemu-${qemu} ${image} ${machine} ${shard}`,
+                qemu,
+                image,
+                machine,
+                shard,
+                scenarios: run.scenarios,
+                id,
+              });
+            }
           }
         }
       }
@@ -66,12 +83,13 @@ describe('nvdimm-harness matrix', () => {
     expect(new Set(include.map((c) => c.id)).size).toBe(include.length);
   });
 
-  it('--json has the full suite on every QEMU version with debian-bookworm, and on every other image with QEMU 7.2', async () => {
+  it('--json has the full suite on pc on every QEMU version with debian-bookworm and on every other image with QEMU 7.2, and on q35 on every QEMU version with debian-bookworm', async () => {
     const { include } = JSON.parse((await cli('--json')).stdout) as { include: Record<string, string>[] };
     expect(include.every((c) => c.scenarios === 'scenarios')).toBe(true);
-    expect(include.map((c) => `${c.qemu} ${c.image} ${c.shard}`)).toEqual([
-      ...['5.2', '7.2', '10.0', '11.1'].flatMap((q) => [`${q} debian-bookworm 1/2`, `${q} debian-bookworm 2/2`]),
-      ...['debian-bullseye', 'debian-trixie', 'debian-sid'].flatMap((i) => [`7.2 ${i} 1/2`, `7.2 ${i} 2/2`]),
+    expect(include.map((c) => `${c.qemu} ${c.image} ${c.machine} ${c.shard}`)).toEqual([
+      ...['5.2', '7.2', '10.0', '11.1'].flatMap((q) => [`${q} debian-bookworm pc 1/2`, `${q} debian-bookworm pc 2/2`]),
+      ...['debian-bullseye', 'debian-trixie', 'debian-sid'].flatMap((i) => [`7.2 ${i} pc 1/2`, `7.2 ${i} pc 2/2`]),
+      ...['5.2', '7.2', '10.0', '11.1'].flatMap((q) => [`${q} debian-bookworm q35 1/2`, `${q} debian-bookworm q35 2/2`]),
     ]);
   });
 
@@ -79,9 +97,11 @@ describe('nvdimm-harness matrix', () => {
     const result = await cli();
     expect(result.exitCode, result.stderr).toBe(0);
     const lines = result.stdout.split('\n');
-    expect(lines[0]).toMatch(/^QEMU +IMAGE +SHARD +SCENARIOS$/);
-    expect(lines[1]).toMatch(/^5\.2 +debian-bookworm +1\/2 +scenarios$/);
-    expect(result.stdout).toContain('14 cells: 4 QEMU versions, 4 images');
+    expect(lines[0]).toMatch(/^QEMU +IMAGE +MACHINE +SHARD +SCENARIOS$/);
+    expect(lines[1]).toMatch(/^5\.2 +debian-bookworm +pc +1\/2 +scenarios$/);
+    expect(lines).toContainEqual(expect.stringMatching(/^11\.1 +debian-bookworm +q35 +2\/2 +scenarios$/));
+    expect(result.stdout).toContain('22 cells: 4 QEMU versions, 4 images, 2 machine types');
+    expect(result.stdout).toContain('ci/run-cell.sh QEMU IMAGE MACHINE SHARD SCENARIOS');
   });
 
   it('reports a malformed configuration as file:line:column and exits 2', async () => {
@@ -93,6 +113,20 @@ describe('nvdimm-harness matrix', () => {
       expect(result.exitCode).toBe(2);
       expect(result.stdout).toBe('');
       expect(result.stderr).toMatch(/matrix\.yaml:\d+:\d+: runs\.0\.images\.0: "debian-bookwrom" is not in the top-level `images`/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports a machine type the configuration does not declare, and exits 2', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'nvh-matrix-test-'));
+    try {
+      const text = (await readFile(join(ROOT, 'ci/matrix.yaml'), 'utf8')).replace('machines: [pc, q35]', 'machines: [pc]');
+      await writeFile(join(dir, 'matrix.yaml'), text);
+      const result = await cli('--config', join(dir, 'matrix.yaml'));
+      expect(result.exitCode).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toMatch(/matrix\.yaml:\d+:\d+: runs\.2\.machines\.0: "q35" is not in the top-level `machines` \(pc\)/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

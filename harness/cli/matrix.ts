@@ -10,13 +10,15 @@ const MATRIX_CONFIG = 'ci/matrix.yaml';
 export function registerMatrix(program: Command): void {
   program
     .command('matrix')
-    .description(`the CI matrix: QEMU version x guest image x shard cells, from ${MATRIX_CONFIG} and the scenarios' QEMU ranges`)
+    .description(
+      `the CI matrix: QEMU version x guest image x machine type x shard cells, from ${MATRIX_CONFIG} and the scenarios' QEMU ranges and machines`,
+    )
     .option('--json', 'print {"include": [cells]} on one line, for GitHub Actions: strategy.matrix: ${{ fromJSON(...) }}')
     .option('--config <file>', `matrix configuration (default: ${MATRIX_CONFIG}); its scenario paths are relative to the repository root`)
     .addHelpText(
       'after',
       `
-Run one cell locally exactly as CI does: ci/run-cell.sh QEMU IMAGE SHARD SCENARIOS
+Run one cell locally exactly as CI does: ci/run-cell.sh QEMU IMAGE MACHINE SHARD SCENARIOS
 
 Exit status: 0 cells printed, 1 no cell left, 2 the configuration or a scenario file is malformed.`,
     )
@@ -51,7 +53,7 @@ function matrix(opts: { json?: boolean; config?: string }): number {
     if (!loaded) return 2;
     scenarios.set(
       r.scenarios,
-      loaded.map((l) => ({ file: l.file, qemu: l.scenario.qemu })),
+      loaded.map((l) => ({ file: l.file, qemu: l.scenario.qemu, machines: l.scenario.machines })),
     );
   }
   let result;
