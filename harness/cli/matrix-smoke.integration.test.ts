@@ -1,8 +1,10 @@
 /**
- * `npm test` runs the full scenario suite on the default QEMU and image (scenarios/*.yaml are test files);
- * here the basic scenario runs, through the real CLI, on every other QEMU version and guest image.
+ * `npm test` runs the full scenario suite on the default QEMU, image and machine (scenarios/*.yaml are test
+ * files); here the basic scenario runs, through the real CLI, on every other QEMU version and guest image,
+ * and the q35-only CXL scenario and the machine-dependent unplug scenario on q35.
  */
 import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { QEMU_BUILDS } from '../qemu/versions.js';
@@ -10,10 +12,11 @@ import { QEMU_BUILDS } from '../qemu/versions.js';
 const ROOT = join(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'bin/nvdimm-harness.js');
 
-async function basic(args: string[]) {
-  const r = await execa('node', [CLI, 'run', 'scenarios/basic.yaml', ...args], { cwd: ROOT, reject: false, env: { FORCE_COLOR: '0' } });
-  return { code: r.exitCode, output: `${r.stdout}\n${r.stderr}` };
+async function runScenario(file: string, args: string[]) {
+  const r = await execa('node', [CLI, 'run', file, ...args], { cwd: ROOT, reject: false, env: { FORCE_COLOR: '0' } });
+  return { code: r.exitCode, output: stripVTControlCharacters(`${r.stdout}\n${r.stderr}`) };
 }
+const basic = (args: string[]) => runScenario('scenarios/basic.yaml', args);
 
 // Fetching a QEMU or building an image for the first time takes a while.
 describe('scenarios/basic.yaml on every QEMU version and guest image', { timeout: 600_000 }, () => {
@@ -32,4 +35,21 @@ describe('scenarios/basic.yaml on every QEMU version and guest image', { timeout
       expect(output).toMatch(new RegExp(`nvdimm-harness: QEMU .*; image ${image} \\(kernel`));
     });
   }
+});
+
+describe('the q35 machine type', { timeout: 600_000 }, () => {
+  it('runs CXL persistent memory end to end on QEMU 10.0', async () => {
+    const { code, output } = await runScenario('scenarios/cxl-pmem.yaml', ['--machine', 'q35', '--qemu', '10.0']);
+    expect(code, output).toBe(0);
+    expect(output).toMatch(/machine q35;/);
+    expect(output).toMatch(/Tests\s+15 passed/);
+  });
+
+  it("checks q35's own unplug refusal of a device on its root bus", async () => {
+    const { code, output } = await runScenario('scenarios/unplug.yaml', ['--machine', 'q35']);
+    expect(code, output).toBe(0);
+    // Its pc step is skipped for the machine, and its q35 step ran.
+    expect(output).toMatch(/only for machine pc, this is q35/);
+    expect(output).toMatch(/Tests\s+\d+ passed \| 1 skipped/);
+  });
 });
