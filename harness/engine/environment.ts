@@ -47,7 +47,7 @@ async function probeKvm(qemu: QemuBinary, image: GuestImage): Promise<boolean> {
   let guest: Guest | undefined;
   try {
     guest = await Guest.launch({
-      machine: { name: 'kvm-probe', type: 'pc', nvdimm: false, memory: { ram: 256 * 2 ** 20 }, devices: [], hotplugPorts: [] },
+      machine: { name: 'kvm-probe', type: 'pc', nvdimm: false, cpus: 1, memory: { ram: 256 * 2 ** 20 }, devices: [], hotplugPorts: [] },
       qemu,
       kernel: image.vmlinux,
       initramfs: image.initramfs,

@@ -46,7 +46,7 @@ export function qemuArgv(machine: PlannedMachine, spec: Launch): string[] {
     // cannot flush CPU caches across it, which they assume of any VM ("Failed to synchronize CPU cache state").
     `${spec.accel === 'kvm' ? 'host' : 'max'}${machine.cxl ? ',hypervisor=off' : ''}`,
     '-smp',
-    '1',
+    String(machine.cpus),
     '-m',
     memory.join(','),
     ...spec.firmware.flatMap((dir) => ['-L', dir]),

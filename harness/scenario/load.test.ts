@@ -111,9 +111,9 @@ describe('parseScenario on a valid scenario', () => {
 describe('parseScenario errors', () => {
   it('points an unknown key at the key itself', () => {
     const issues = issuesOf(
-      ['name: t', 'guests:', '  vm1:', '    memory: { ram: 512M }', '    cpus: 4', 'steps:', '  - boot: vm1', ''].join('\n'),
+      ['name: t', 'guests:', '  vm1:', '    memory: { ram: 512M }', '    vcpus: 4', 'steps:', '  - boot: vm1', ''].join('\n'),
     );
-    expect(issues).toEqual([{ file: 'scn.yaml', line: 5, column: 5, message: 'guests.vm1: unknown key "cpus"' }]);
+    expect(issues).toEqual([{ file: 'scn.yaml', line: 5, column: 5, message: 'guests.vm1: unknown key "vcpus"' }]);
   });
 
   it('points an unknown key inside a flow mapping at the key, and names every unknown key', () => {

@@ -79,7 +79,7 @@ describe('nvdimm-harness run with malformed scenarios', () => {
       });
 
       expect(result.exitCode, result.stderr).toBe(2);
-      expect(result.stderr).toContain(`${files[0]}:6:5: guests.vm1: unknown key "cpus"`);
+      expect(result.stderr).toContain(`${files[0]}:6:5: guests.vm1: unknown key "vcpus"`);
       expect(result.stderr).toContain(`${files[1]}:8:19: step 2.run.guest: no guest "vm2" in \`guests\``);
       expect(result.stderr).toContain('2 malformed scenario file(s); nothing was run.');
       expect(existsSync(marker), 'the fake QEMU was executed').toBe(false);

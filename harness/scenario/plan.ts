@@ -68,6 +68,7 @@ export interface PlannedMachine {
   nvdimm: boolean;
   /** -machine nvdimm-persistence=, when the scenario gives it. */
   nvdimmPersistence?: string;
+  cpus: number;
   memory: { ram: number; slots?: number; maxmem?: number };
   devices: PlannedDevice[];
   /**
@@ -88,7 +89,7 @@ export type PlannedArgs<K extends ActionName> = K extends 'boot' | 'stop'
     ? PlannedMachine
     : K extends 'hotplug'
       ? Omit<Args<'hotplug'>, 'guest' | 'id' | 'kind' | 'backend' | 'label-size'> & { guest: PlannedMachine; device: PlannedDevice }
-      : K extends 'expect-file'
+      : K extends 'expect-file' | 'prepare-file'
         ? Omit<Args<K>, 'file'> & { file: PlannedFile }
         : Omit<Args<K>, 'guest'> & { guest: PlannedMachine };
 
@@ -175,6 +176,7 @@ export function plan(loaded: LoadedScenario, runDir: string, machine: MachineTyp
       type,
       nvdimm: g.machine.nvdimm,
       ...(persistence === undefined ? {} : { nvdimmPersistence: persistence }),
+      cpus: g.cpus,
       memory: g.memory,
       devices,
       hotplugPorts: type === 'q35' ? hotplugged.map(portFor) : [],
@@ -194,7 +196,7 @@ export function plan(loaded: LoadedScenario, runDir: string, machine: MachineTyp
     const resolved = (): unknown => {
       if (Array.isArray(args)) return args.map((g) => machines[g]!);
       if (typeof args === 'string') return machines[args]!;
-      if (action === 'expect-file') return { ...args, file: files[args.file as string]! };
+      if (action === 'expect-file' || action === 'prepare-file') return { ...args, file: files[args.file as string]! };
       if (action === 'hotplug') {
         const { id, kind, backend, 'label-size': labelSize, ...rest } = args as Args<'hotplug'>;
         const guest = machines[rest.guest]!;

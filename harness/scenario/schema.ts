@@ -89,6 +89,12 @@ const nvdimm = z.strictObject({
 });
 
 const guest = z.strictObject({
+  cpus: z
+    .int()
+    .min(1)
+    .max(8)
+    .default(1)
+    .meta({ description: '-smp: virtual CPUs (default 1; under TCG each takes a host core while busy)' }),
   machine: z
     .strictObject({
       type: z.enum(MACHINE_TYPES).optional().meta({ description: "pc or q35; default: the run's machine type (--machine, default pc)" }),
@@ -261,12 +267,25 @@ export const actions = {
       length: size.optional(),
       pattern: z.string().min(1).optional(),
       match: z.boolean().default(true),
+      sha256: z
+        .string()
+        .regex(/^[0-9a-f]{64}$/, 'expected a SHA-256 in 64 lower-case hex digits, as sha256sum prints it')
+        .optional()
+        .meta({ description: "the whole file's SHA-256" }),
     })
     .refine((f) => (f.pattern === undefined) === (f.length === undefined), { message: '`pattern` and `length` go together' })
-    .refine((f) => f.size !== undefined || f.unchanged !== undefined || f.pattern !== undefined, {
-      message: 'expect-file checks nothing: give `size`, `unchanged` or `pattern` with `length`',
+    .refine((f) => f.size !== undefined || f.unchanged !== undefined || f.pattern !== undefined || f.sha256 !== undefined, {
+      message: 'expect-file checks nothing: give `size`, `unchanged`, `sha256` or `pattern` with `length`',
     })
     .meta({ description: 'check the backend file on the host' }),
+  'prepare-file': z
+    .strictObject({
+      file: ident.meta({ description: 'a key of `files`: a temporary one, or an existing one marked `writable: true`' }),
+      offset: size.default(0),
+      length: size.refine((b) => b > 0, { message: 'a length of 0 bytes writes nothing' }),
+      pattern: z.string().min(1).meta({ description: 'the pattern to write there, as `write` and `expect-data` name them' }),
+    })
+    .meta({ description: 'write a pattern into a backend file on the host (before a boot, or while no guest maps it)' }),
   'expect-start-failure': z
     .strictObject({
       guest: guestRef,
@@ -376,13 +395,9 @@ export const scenarioSchema = z
     description: z.string().optional(),
     qemu: versionRange.default('*').meta({ description: 'QEMU versions the scenario is for; others are skipped' }),
     image: imageName.optional().meta({ description: 'guest image (images/NAME.json); the run picks the default otherwise' }),
-    images: z
-      .array(imageName)
-      .min(1)
-      .optional()
-      .meta({
-        description: 'guest images the scenario is for (default all), e.g. those whose kernel has a driver it needs; others skip it',
-      }),
+    images: z.array(imageName).min(1).optional().meta({
+      description: 'guest images the scenario is for (default all), e.g. those whose kernel has a driver it needs; others skip it',
+    }),
     machines: z
       .array(z.enum(MACHINE_TYPES))
       .min(1)
@@ -405,6 +420,16 @@ export const scenarioSchema = z
         });
       }
     }
+    // The harness itself writes only to files it made or that the scenario says it may write.
+    s.steps.forEach((st, i) => {
+      const f = st['prepare-file'] && s.files[st['prepare-file'].file];
+      if (f && f.path !== undefined && !f.writable)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['steps', i, 'prepare-file', 'file'],
+          message: `prepare-file would write to the existing file "${st['prepare-file']!.file}": give it \`writable: true\``,
+        });
+    });
     // One rule for every backend, cold- or hot-plugged: a guest writes only to files it may write.
     for (const [name, f] of Object.entries(s.files)) {
       if (f.path === undefined || f.writable) continue;
@@ -475,9 +500,13 @@ export const scenarioSchema = z
       }
     });
     s.steps.forEach((st, i) => {
-      const fileRef = st['expect-file']?.file ?? st.hotplug?.backend.file;
+      const fileRef = st['expect-file']?.file ?? st['prepare-file']?.file ?? st.hotplug?.backend.file;
       if (fileRef !== undefined && !(fileRef in s.files)) {
-        const path = st['expect-file'] ? ['steps', i, 'expect-file', 'file'] : ['steps', i, 'hotplug', 'backend', 'file'];
+        const path = st['expect-file']
+          ? ['steps', i, 'expect-file', 'file']
+          : st['prepare-file']
+            ? ['steps', i, 'prepare-file', 'file']
+            : ['steps', i, 'hotplug', 'backend', 'file'];
         ctx.addIssue({
           code: 'custom',
           path,
@@ -486,7 +515,7 @@ export const scenarioSchema = z
       }
       for (const a of actionNames) {
         const v = st[a] as unknown;
-        if (v === undefined || a === 'expect-file') continue;
+        if (v === undefined || a === 'expect-file' || a === 'prepare-file') continue;
         const refs: [string, (string | number)[]][] = Array.isArray(v)
           ? v.map((g, j) => [g as string, ['steps', i, a, j]])
           : typeof v === 'string'

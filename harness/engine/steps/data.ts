@@ -1,4 +1,4 @@
-/** Steps that move data: a pattern written through a guest's device, and looked for there or in the host file. */
+/** Steps that move data: a pattern written through a guest's device or into a host file, and looked for in either. */
 import { open } from 'node:fs/promises';
 import { CheckFailure, GuestCommandError } from '../../errors.js';
 import { formatSize } from '../../scenario/units.js';
@@ -15,7 +15,20 @@ import { mutant, type Mutant, type StepKinds } from './kind.js';
  */
 const DD = '/bin/dd';
 
-export const dataSteps: StepKinds<'write' | 'expect-data' | 'expect-file'> = {
+export const dataSteps: StepKinds<'write' | 'expect-data' | 'expect-file' | 'prepare-file'> = {
+  'prepare-file': {
+    title: (a) => `write pattern "${a.pattern}" into host file ${a.file} at offset ${formatSize(a.offset)}, ${formatSize(a.length)}`,
+    async run(_run, a) {
+      // The loader refuses this; checked again as the last word before the harness writes a file.
+      if (!a.file.writable) throw new CheckFailure(`host file ${a.file.name} is not writable for this scenario`, 'writable', 'read-only');
+      const handle = await open(a.file.path, 'r+');
+      try {
+        await handle.write(patternBytes(a.pattern, a.length), 0, a.length, a.offset);
+      } finally {
+        await handle.close();
+      }
+    },
+  },
   write: {
     title: (a) =>
       `${a.guest}: write pattern "${a.pattern}" to ${describeDevice(a.device)} at offset ${formatSize(a.offset)}, ${formatSize(a.length)}, O_DIRECT`,
@@ -93,6 +106,7 @@ export const dataSteps: StepKinds<'write' | 'expect-data' | 'expect-file'> = {
       const parts: string[] = [];
       if (a.size !== undefined) parts.push(`is ${formatSize(a.size)}`);
       if (a.unchanged !== undefined) parts.push(a.unchanged ? 'is unchanged byte for byte' : 'has changed');
+      if (a.sha256 !== undefined) parts.push(`has SHA-256 ${a.sha256.slice(0, 12)}...`);
       if (a.pattern !== undefined)
         parts.push(
           `${a.match ? 'holds' : 'does not hold'} pattern "${a.pattern}" at offset ${formatSize(a.offset)}, ${formatSize(a.length!)}`,
@@ -108,7 +122,8 @@ export const dataSteps: StepKinds<'write' | 'expect-data' | 'expect-file'> = {
           const { buffer, bytesRead } = await handle.read(Buffer.alloc(a.length), 0, a.length, a.offset);
           seen.range = buffer.subarray(0, bytesRead);
         }
-        if (a.unchanged !== undefined) seen.sha256 = { before: run.initialChecksums[name]!, now: await fileSha256(path) };
+        if (a.unchanged !== undefined || a.sha256 !== undefined)
+          seen.sha256 = { before: run.initialChecksums[name], now: await fileSha256(path) };
         return seen;
       } finally {
         await handle.close();
@@ -136,6 +151,7 @@ export const dataSteps: StepKinds<'write' | 'expect-data' | 'expect-file'> = {
             `found bytes starting with ${range.subarray(0, 16).toString('hex')}`,
           );
       }
+      if (a.sha256 !== undefined) checkEqual(`SHA-256 of host file ${name}`, a.sha256, seen.sha256!.now);
       if (a.unchanged !== undefined) {
         const { before, now } = seen.sha256!;
         if ((now === before) !== a.unchanged)
@@ -149,6 +165,9 @@ export const dataSteps: StepKinds<'write' | 'expect-data' | 'expect-file'> = {
     mutants: (a) => [
       ...(a.size !== undefined ? [mutant<'expect-file'>(`size+${SIZE_NUDGE}`, a, { size: a.size + SIZE_NUDGE })] : []),
       ...(a.unchanged !== undefined ? [mutant<'expect-file'>('unchanged inverted', a, { unchanged: !a.unchanged })] : []),
+      ...(a.sha256 !== undefined
+        ? [mutant<'expect-file'>('sha256 changed', a, { sha256: `${a.sha256.slice(0, -1)}${a.sha256.endsWith('0') ? '1' : '0'}` })]
+        : []),
       ...(a.pattern !== undefined ? patternMutants(a) : []),
     ],
   },
@@ -169,7 +188,8 @@ interface FileSeen {
   size: number;
   /** The bytes of the checked range that the file has. */
   range?: Buffer;
-  sha256?: { before: string; now: string };
+  /** `before`: when the scenario started, kept only for `unchanged`. */
+  sha256?: { before: string | undefined; now: string };
 }
 
 /**

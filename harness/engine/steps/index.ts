@@ -22,6 +22,7 @@ export const SETUP_ACTIONS: ReadonlySet<ActionName> = new Set([
   'run',
   'qmp',
   'hmp',
+  'prepare-file',
 ]);
 
 /** Each command a step runs in a guest may take this long, unless the step says `timeout:`. */
