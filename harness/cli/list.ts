@@ -2,7 +2,7 @@ import { relative } from 'node:path';
 import type { Command } from 'commander';
 import { imageNames } from '../images/recipe.js';
 import { QEMU_BUILDS, versionIn } from '../qemu/versions.js';
-import { whenUnmet } from '../scenario/plan.js';
+import { stepUnmet } from '../scenario/plan.js';
 import { loadAll, scenarioFiles } from './scenario-files.js';
 
 export function registerList(program: Command): void {
@@ -23,7 +23,7 @@ export function registerList(program: Command): void {
         console.log(`  ${scenario.steps.length} steps; QEMU ${scenario.qemu}; image ${scenario.image ?? 'any'}`);
         for (const { suite, version } of QEMU_BUILDS) {
           const runs = versionIn(version, scenario.qemu);
-          const ran = scenario.steps.filter((s) => !whenUnmet(s.when, version)).length;
+          const ran = scenario.steps.filter((s) => !stepUnmet(s, version)).length;
           const gated = scenario.steps.length - ran;
           console.log(
             `    QEMU ${version.padEnd(5)} (${suite.padEnd(8)}) ${

@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { basename, join, resolve } from 'node:path';
 import { HarnessError } from '../errors.js';
 import type { LoadedScenario } from '../scenario/load.js';
-import { backendsOf, plan, whenUnmet, type Plan, type PlannedMachine, type PlannedStep } from '../scenario/plan.js';
+import { backendsOf, plan, stepUnmet, type Plan, type PlannedMachine, type PlannedStep } from '../scenario/plan.js';
 import { Guest, type GuestOptions, type Outcome } from '../guest/guest.js';
 import { runKeyPair, type KeyPair } from '../guest/ssh.js';
 import { versionIn } from '../qemu/versions.js';
@@ -91,7 +91,7 @@ export class ScenarioRun {
 
   /** Why a step does not apply here, if it does not. */
   stepSkipReason(step: PlannedStep): string | undefined {
-    return whenUnmet(step.when, this.env.qemu.version, { image: this.env.image.name, machine: this.env.machine });
+    return stepUnmet(step, this.env.qemu.version, { image: this.env.image.name, machine: this.env.machine });
   }
 
   guest(machine: PlannedMachine): Guest {

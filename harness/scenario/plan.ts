@@ -102,6 +102,7 @@ export type PlannedStep = {
     action: K;
     args: PlannedArgs<K>;
     when: Step['when'];
+    unless: Step['unless'];
     /** The scenario step as written, for titles and reports. */
     source: Step;
   };
@@ -214,6 +215,7 @@ export function plan(loaded: LoadedScenario, runDir: string, machine: MachineTyp
       action,
       args: resolved(),
       when: source.when,
+      unless: source.unless,
       source,
     } as PlannedStep;
   });
@@ -240,6 +242,33 @@ export function whenUnmet(
   if (image !== undefined && when?.image && when.image !== image) return `only for image ${when.image}, this is ${image}`;
   if (machine !== undefined && when?.machine && when.machine !== machine) return `only for machine ${when.machine}, this is ${machine}`;
   return undefined;
+}
+
+/**
+ * Why a step does not run here: its `when:` does not hold, or every condition of its `unless:` does (a
+ * condition that cannot be judged, such as the machine in `list`, does not hold).
+ */
+export function stepUnmet(
+  step: Pick<Step, 'when' | 'unless'>,
+  qemuVersion: string,
+  where: { image?: string; machine?: MachineType } = {},
+): string | undefined {
+  const reason = whenUnmet(step.when, qemuVersion, where);
+  if (reason || !step.unless) return reason;
+  const { qemu, capability, image, machine } = step.unless;
+  const holds =
+    (qemu === undefined || versionIn(qemuVersion, qemu)) &&
+    (capability === undefined || has(qemuVersion, capability)) &&
+    (image === undefined || image === where.image) &&
+    (machine === undefined || machine === where.machine);
+  if (!holds) return undefined;
+  const conditions = [
+    qemu && `QEMU ${qemu}`,
+    capability && `builds with ${capability}`,
+    image && `image ${image}`,
+    machine && `machine ${machine}`,
+  ].filter(Boolean);
+  return `not for ${conditions.join(' on ')} (this is QEMU ${qemuVersion}${where.image ? `, ${where.image}` : ''}${where.machine ? `, ${where.machine}` : ''})`;
 }
 
 /** Every backend a plan uses, cold-plugged or hot-plugged: for checks that must hold for all of them. */

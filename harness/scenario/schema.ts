@@ -364,6 +364,11 @@ export const actionNames = Object.keys(actions) as ActionName[];
 const stepShape = {
   name: z.string().optional().meta({ description: 'how the step is named in reports; derived from the step if omitted' }),
   when: when.optional(),
+  unless: when
+    .optional()
+    .meta({
+      description: 'the step is skipped where every condition holds (a build and machine that behave otherwise), and runs elsewhere',
+    }),
   timeout: z
     .number()
     .positive()
@@ -371,7 +376,12 @@ const stepShape = {
     .optional()
     .meta({ description: 'seconds each command the step runs in a guest may take (default 60)' }),
   ...Object.fromEntries(actionNames.map((a) => [a, actions[a].optional()])),
-} as { name: z.ZodOptional<z.ZodString>; when: z.ZodOptional<typeof when>; timeout: z.ZodOptional<z.ZodNumber> } & {
+} as {
+  name: z.ZodOptional<z.ZodString>;
+  when: z.ZodOptional<typeof when>;
+  unless: z.ZodOptional<typeof when>;
+  timeout: z.ZodOptional<z.ZodNumber>;
+} & {
   [K in ActionName]: z.ZodOptional<(typeof actions)[K]>;
 };
 
