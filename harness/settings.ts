@@ -87,6 +87,16 @@ export const SETTINGS = {
     parse: (text: string) => resolve(text),
     fallback: () => resolve('nvdimm-harness-artifacts'),
   },
+  keepArtifacts: {
+    env: 'NVDIMM_HARNESS_KEEP_ARTIFACTS',
+    help: "how many failed scenarios' log folders to keep in the artifacts folder; older ones are removed (default 20)",
+    parse(text: string): number {
+      const n = Number(text);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`expected a whole number of at least 1, not "${text}"`);
+      return n;
+    },
+    fallback: () => 20,
+  },
   keep: {
     env: 'NVDIMM_HARNESS_KEEP',
     help: 'leave guests running after the run: never, always, or when a step failed (--keep, --keep-on-failure)',

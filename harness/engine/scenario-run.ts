@@ -2,15 +2,17 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { cp, mkdir, open, rm, writeFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { HarnessError } from '../errors.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import { backendsOf, plan, stepUnmet, type Plan, type PlannedMachine, type PlannedStep } from '../scenario/plan.js';
 import { Guest, type GuestOptions, type Outcome } from '../guest/guest.js';
 import { runKeyPair, type KeyPair } from '../guest/ssh.js';
 import { versionIn } from '../qemu/versions.js';
+import { setting } from '../settings.js';
 import { bootTimeoutMs, type Environment } from './environment.js';
 import { claimRunDir, createRunDir } from './janitor.js';
+import { artifactFolderName, pruneArtifacts } from './artifacts.js';
 
 /** A guest left running for a person to look at. */
 export interface KeptGuest {
@@ -69,7 +71,7 @@ export class ScenarioRun {
         if (step.action === 'expect-file' && step.args.unchanged !== undefined && !(step.args.file.name in checksums))
           checksums[step.args.file.name] = await fileSha256(step.args.file.path);
       }
-      const artifacts = resolve(artifactsRoot, `${basename(loaded.file).replace(/\.ya?ml$/, '')}-${process.pid}-${Date.now()}`);
+      const artifacts = resolve(artifactsRoot, artifactFolderName(basename(loaded.file).replace(/\.ya?ml$/, ''), process.pid, Date.now()));
       return new ScenarioRun(p, env, dir, checksums, artifacts, outliveHarness);
     } catch (e) {
       await rm(dir, { recursive: true, force: true });
@@ -202,6 +204,7 @@ export class ScenarioRun {
       await mkdir(kept, { recursive: true });
       // Logs, command lines and QMP transcripts: not the backend files, which may be large, nor sockets.
       await cp(this.dir, kept, { recursive: true, filter: (src) => src === this.dir || /\.(log|cmdline)$/.test(src) });
+      await pruneArtifacts(dirname(kept), setting('keepArtifacts'));
     }
     if (!this.kept) await rm(this.dir, { recursive: true, force: true });
     return kept;
