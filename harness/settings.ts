@@ -87,6 +87,16 @@ export const SETTINGS = {
     parse: (text: string) => resolve(text),
     fallback: () => resolve('nvdimm-harness-artifacts'),
   },
+  verbose: {
+    env: 'NVDIMM_HARNESS_VERBOSE',
+    flag: '--verbose',
+    help: 'also print what each passing check saw: command output, ndctl and cxl listings, QMP answers',
+    parse(text: string): boolean {
+      if (!['0', '1', 'true', 'false'].includes(text)) throw new Error(`expected 1 or 0, not "${text}"`);
+      return text === '1' || text === 'true';
+    },
+    fallback: () => false,
+  },
   keepArtifacts: {
     env: 'NVDIMM_HARNESS_KEEP_ARTIFACTS',
     help: "how many failed scenarios' log folders to keep in the artifacts folder; older ones are removed (default 20)",
@@ -162,7 +172,10 @@ export function setting<K extends SettingKey>(key: K, env: NodeJS.ProcessEnv = p
 function settingOption(key: SettingKey): Option {
   const s = SETTINGS[key] as Setting<unknown>;
   if (!s.flag) throw new Error(`setting ${key} has no command-line flag`);
-  return new Option(s.flag, s.help).argParser((text: string) => {
+  const option = new Option(s.flag, s.help);
+  // A flag without a value (--verbose) is a switch: nothing to parse.
+  if (!/[<[]/.test(s.flag)) return option;
+  return option.argParser((text: string) => {
     try {
       s.parse(text);
     } catch (e) {

@@ -1,7 +1,8 @@
 /**
  * The CLI on real guests for what a filter and a user's file names can do: `-t` selects checks while the
  * steps that set up their state still run; a filter that selects nothing is not a pass; an existing backend
- * file whose name has a space is hot-plugged through the human monitor; a JUnit report says why steps were skipped.
+ * file whose name has a space is hot-plugged through the human monitor; a JUnit report says why steps were skipped;
+ * --verbose shows what passing checks saw.
  */
 import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,6 +24,13 @@ describe('nvdimm-harness run', { timeout: 300_000 }, () => {
     expect(r.stdout).toMatch(/set-up step 1 \(boot writer, reader\)/);
     expect(r.stdout).toMatch(/set-up step 3 \(writer: write pattern/);
     expect(stripVTControlCharacters(r.stdout)).toMatch(/Tests\s+2 passed \| 5 skipped/);
+  });
+
+  it('--verbose shows what each passing check saw', async () => {
+    const r = await run('scenarios/basic.yaml', '--verbose', '-t', 'ndctl');
+    expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(0);
+    // The ndctl listing the check compared, line by line under it.
+    expect(r.stdout).toMatch(/ndctl lists .*\n.*saw:\n(.*\| .*\n)*.*\|\s+"dev":"region\d+"/);
   });
 
   it('a filter that matches no step is not a pass', async () => {

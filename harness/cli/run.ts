@@ -27,7 +27,7 @@ export function registerRun(program: Command): void {
     .command('run')
     .description('run scenario files (default: every scenarios/**/*.yaml) and report each step')
     .argument('[files...]', 'scenario files or folders');
-  addSettingOptions(command, ['qemu', 'image', 'machine', 'accel', 'jobs', 'artifacts'])
+  addSettingOptions(command, ['qemu', 'image', 'machine', 'accel', 'jobs', 'artifacts', 'verbose'])
     .option(
       '-t, --filter <pattern>',
       'run only the checks whose name matches this regular expression; the steps that set up state before them (boot, stop, reboot, restart, write, hotplug, run) still run',
@@ -61,6 +61,7 @@ interface RunOptions {
   image?: string;
   machine?: string;
   accel?: string;
+  verbose?: boolean;
   jobs?: string;
   artifacts?: string;
   filter?: string;
@@ -110,6 +111,7 @@ async function run(args: string[], opts: RunOptions): Promise<number> {
     image: opts.image,
     machine: opts.machine,
     accel: opts.accel,
+    verbose: opts.verbose ? '1' : undefined,
     jobs: opts.jobs,
     artifacts: opts.artifacts,
     keep: opts.keep ? 'always' : opts.keepOnFailure ? 'failure' : undefined,

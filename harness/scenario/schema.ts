@@ -364,11 +364,9 @@ export const actionNames = Object.keys(actions) as ActionName[];
 const stepShape = {
   name: z.string().optional().meta({ description: 'how the step is named in reports; derived from the step if omitted' }),
   when: when.optional(),
-  unless: when
-    .optional()
-    .meta({
-      description: 'the step is skipped where every condition holds (a build and machine that behave otherwise), and runs elsewhere',
-    }),
+  unless: when.optional().meta({
+    description: 'the step is skipped where every condition holds (a build and machine that behave otherwise), and runs elsewhere',
+  }),
   timeout: z
     .number()
     .positive()

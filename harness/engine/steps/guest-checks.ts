@@ -28,6 +28,7 @@ export const guestCheckSteps: StepKinds<'run' | 'expect-ndctl' | 'expect-blockde
         );
       }
     },
+    show: (r: ExecResult) => `exit ${r.code}\n${r.stdout}${r.stderr ? `\nstderr:\n${r.stderr}` : ''}`,
     mutants: (a) => [
       mutant('exit changed', a, { exit: a.exit === 0 ? 1 : 0 }),
       ...(a.output ? [mutant('output made unmatchable', a, { output: a.output + NEVER_MATCHES })] : []),
@@ -46,6 +47,7 @@ export const guestCheckSteps: StepKinds<'run' | 'expect-ndctl' | 'expect-blockde
       return `${a.guest}: ndctl lists ${parts.join(', ')}`;
     },
     observe: (run, a, ctx) => ndctl(run.guest(a.guest), ctx.commandTimeoutMs),
+    show: ({ stdout }: { stdout: string }) => stdout,
     judge(a, { topology, stdout }: { topology: NdctlTopology; stdout: string }) {
       // Compare only what the scenario asks about, so the diff shows just that.
       const expected: Record<string, unknown> = {};
@@ -98,6 +100,7 @@ export const guestCheckSteps: StepKinds<'run' | 'expect-ndctl' | 'expect-blockde
         throw new CheckFailure(`${r.path} in ${a.guest.name}: ${r.stderr.trim() || `blockdev exited ${r.code}`}`, a.size, null);
       checkEqual(`size of ${r.path} in ${a.guest.name}`, a.size, Number(r.stdout.trim()));
     },
+    show: (r: ExecResult & { path: string }) => `${r.path}: ${r.stdout.trim()} bytes`,
     mutants: (a) => [mutant(`size+${SIZE_NUDGE}`, a, { size: a.size + SIZE_NUDGE })],
   },
   'expect-cxl': {
@@ -120,6 +123,10 @@ export const guestCheckSteps: StepKinds<'run' | 'expect-ndctl' | 'expect-blockde
       }
       return seen;
     },
+    show: (seen: Record<string, { entries: Entry[]; stdout: string }>) =>
+      Object.entries(seen)
+        .map(([key, { stdout }]) => `${key}:\n${stdout.trim() || '(none)'}`)
+        .join('\n'),
     judge(a, seen: Record<string, { entries: Entry[]; stdout: string }>) {
       for (const [key, flag] of CXL_KINDS) {
         const want = a[key];

@@ -1,6 +1,7 @@
 /** Every kind of step, by its action name: adding one is its module here plus its schema entry. */
 import type { ActionName, Step } from '../../scenario/schema.js';
 import { actionOf, type PlannedStep } from '../../scenario/plan.js';
+import { setting } from '../../settings.js';
 import type { ScenarioRun } from '../scenario-run.js';
 import { dataSteps } from './data.js';
 import { guestCheckSteps } from './guest-checks.js';
@@ -52,6 +53,10 @@ export async function runStep(
   }
   const seen = await check.observe(run, step.args as never, ctx);
   check.judge(step.args as never, seen, run.env.qemu.version);
+  if (check.show && setting('verbose')) {
+    const text = check.show(seen).trimEnd() || '(nothing)';
+    progress(text.includes('\n') ? `saw:\n${text.replace(/^/gm, '    | ')}` : `saw: ${text}`);
+  }
   return { seen };
 }
 

@@ -34,6 +34,8 @@ export interface CheckKind<K extends ActionName, Seen> {
   observe(run: ScenarioRun, args: PlannedArgs<K>, ctx: StepContext): Promise<Seen>;
   /** Throws a CheckFailure when what was seen is not what the scenario expects. */
   judge(args: PlannedArgs<K>, seen: Seen, qemuVersion: string): void;
+  /** What was seen, as text, for `--verbose`: command output, listings, answers. */
+  show?(seen: Seen): string;
   /** The step's expectations, each changed so that the same observation should fail it. */
   mutants(args: PlannedArgs<K>, qemuVersion: string): Mutant<K>[];
 }

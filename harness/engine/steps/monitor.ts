@@ -14,6 +14,7 @@ export const monitorSteps: StepKinds<'qmp' | 'hmp' | 'expect-qemu-stderr'> = {
     title: (a) =>
       `${a.guest}: QEMU's stderr ${a.match ? 'says' : 'does not say'} /${typeof a.message === 'string' ? a.message : 'versioned message'}/`,
     observe: async (run, a): Promise<string> => run.guest(a.guest).process.stderr,
+    show: (stderr: string) => stderr,
     judge(a, stderr: string, qemuVersion) {
       const expected = new RegExp(messageFor(a.message, qemuVersion).source, 'm');
       if (expected.test(stderr) !== a.match)
@@ -41,6 +42,7 @@ export const monitorSteps: StepKinds<'qmp' | 'hmp' | 'expect-qemu-stderr'> = {
         throw e;
       }
     },
+    show: (seen: QmpSeen) => ('error' in seen ? `error: ${seen.error}` : JSON.stringify(seen.return, null, 2)),
     judge(a, seen: QmpSeen, qemuVersion) {
       const what = `QMP ${a.execute} on ${a.guest.name}`;
       if (a.error !== undefined) {
@@ -85,6 +87,7 @@ export const monitorSteps: StepKinds<'qmp' | 'hmp' | 'expect-qemu-stderr'> = {
       // The monitor ends lines with \r\n; scenarios match text.
       return (await run.guest(a.guest).qmp!.hmp(a.command)).replace(/\r\n/g, '\n').trim();
     },
+    show: (reply: string) => reply,
     judge(a, reply: string, qemuVersion) {
       const expected = messageFor(a.output, qemuVersion);
       if (!new RegExp(expected.source, 'm').test(reply))
