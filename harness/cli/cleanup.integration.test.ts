@@ -3,7 +3,7 @@
  * private TMPDIR, ends it one way, and then looks for QEMU processes, files under that TMPDIR and run
  * directories in its per-user parent.
  */
-import { lstat, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -77,7 +77,7 @@ describe('a run leaves no QEMU process and no temporary file', { timeout: 180_00
     expect(await leftovers()).toEqual({ qemus: 0, files: [], runDirs: [] });
   });
 
-  it('after a failing step, keeping only the logs as artifacts', async () => {
+  it('after a failing step, keeping the logs, the backend files and a command line against them as artifacts', async () => {
     const scenarioDir = await mkdtemp(join(tmpdir(), 'nvh-cleanup-scenario-'));
     try {
       const broken = (await readFile(join(import.meta.dirname, '../../scenarios/basic.yaml'), 'utf8')).replace(
@@ -94,16 +94,28 @@ describe('a run leaves no QEMU process and no temporary file', { timeout: 180_00
       expect(result.stdout).not.toMatch(/kernel log/);
       expect(await leftovers()).toEqual({ qemus: 0, files: [], runDirs: [] });
       const [kept] = await readdir(join(tmp, 'artifacts'));
-      expect((await readdir(join(tmp, 'artifacts', kept!))).sort()).toEqual([
+      const keptDir = join(tmp, 'artifacts', kept!);
+      expect((await readdir(keptDir)).sort()).toEqual([
         'label.cmdline',
         'label.dmesg.log',
         'label.qmp.log',
+        'label.rerun',
         'label.serial.log',
+        'labelled.img',
         'nolabel.cmdline',
         'nolabel.dmesg.log',
         'nolabel.qmp.log',
+        'nolabel.rerun',
         'nolabel.serial.log',
+        'plain.img',
       ]);
+      // The backend files are kept sparse, at their size, and the rerun command uses them, not the deleted run folder.
+      const copy = await stat(join(keptDir, 'plain.img'));
+      expect(copy.size).toBe(2 ** 30);
+      expect(copy.blocks * 512).toBeLessThan(64 * 2 ** 20);
+      const rerun = await readFile(join(keptDir, 'nolabel.rerun'), 'utf8');
+      expect(rerun).toContain(`mem-path=${keptDir}/plain.img`);
+      expect(rerun).not.toMatch(/run-[A-Za-z0-9]{6}/);
     } finally {
       await rm(scenarioDir, { recursive: true, force: true });
     }

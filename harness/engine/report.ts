@@ -67,7 +67,9 @@ export function failureContext(run: ScenarioRun, step: PlannedStep, kernel = '')
     );
   }
   if (kernel) lines.push(kernel);
-  lines.push(`serial logs, kernel logs, QEMU command lines and QMP transcripts are kept in ${run.artifactsDir}`);
+  lines.push(
+    `serial logs, kernel logs, QEMU command lines and QMP transcripts are kept in ${run.artifactsDir}, with the run's backend files and each guest's command line against them (<guest>.rerun)`,
+  );
   return lines.join('\n');
 }
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { cp, mkdir, open, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, open, rm, stat, writeFile } from 'node:fs/promises';
+import { execa } from 'execa';
 import { pipeline } from 'node:stream/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { HarnessError } from '../errors.js';
@@ -8,11 +9,15 @@ import type { LoadedScenario } from '../scenario/load.js';
 import { backendsOf, plan, stepUnmet, type Plan, type PlannedMachine, type PlannedStep } from '../scenario/plan.js';
 import { Guest, type GuestOptions, type Outcome } from '../guest/guest.js';
 import { runKeyPair, type KeyPair } from '../guest/ssh.js';
+import { shellCommand } from '../qemu/process.js';
 import { versionIn } from '../qemu/versions.js';
 import { setting } from '../settings.js';
 import { bootTimeoutMs, type Environment } from './environment.js';
 import { claimRunDir, createRunDir } from './janitor.js';
 import { artifactFolderName, pruneArtifacts } from './artifacts.js';
+
+/** Disk the kept backend files of a failed scenario may take (allocated blocks: the copies are sparse). */
+const KEPT_BACKEND_BYTES = 256 * 2 ** 20;
 
 /** A guest left running for a person to look at. */
 export interface KeptGuest {
@@ -194,6 +199,36 @@ export class ScenarioRun {
     return { key, knownHosts, guests: running.map(([name, g]) => ({ name, pid: g.process.pid!, sshPort: g.sshPort })) };
   }
 
+  /**
+   * The run's own backend files, copied sparse next to the logs while they fit in KEPT_BACKEND_BYTES of disk,
+   * and each guest's command line against the copies (`<guest>.rerun`), so that it can really be run again.
+   * A user's existing files are named as they are; nothing is copied of them.
+   */
+  private async keepBackends(kept: string): Promise<void> {
+    let allocated = 0;
+    const copied: string[] = [];
+    for (const file of Object.values(this.plan.files)) {
+      if (file.existing) continue;
+      const { blocks } = await stat(file.path).catch(() => ({ blocks: Infinity }));
+      allocated += blocks * 512;
+      if (allocated > KEPT_BACKEND_BYTES) break;
+      await execa('cp', ['--sparse=always', file.path, join(kept, basename(file.path))]);
+      copied.push(basename(file.path));
+    }
+    const all = Object.values(this.plan.files).filter((f) => !f.existing).length;
+    for (const [name, guest] of this.launched) {
+      const note =
+        copied.length === all
+          ? '# Against the backend files kept here, as the run left them.'
+          : `# Some backend files were larger than ${KEPT_BACKEND_BYTES / 2 ** 20} MiB together and were not kept: make them again (the scenario gives their sizes) before running this.`;
+      await writeFile(
+        join(kept, `${name}.rerun`),
+        `${note}\n${shellCommand('cd', [kept])} && ${guest.commandLine.split(this.dir).join(kept)}\n`,
+        { mode: 0o600 },
+      );
+    }
+  }
+
   /** Stops every guest and removes the run's directory; after a failure its logs are kept first. */
   async close(failed: boolean): Promise<string | undefined> {
     await Promise.allSettled([...this.guests.values()].map((g) => g.stop()));
@@ -204,6 +239,7 @@ export class ScenarioRun {
       await mkdir(kept, { recursive: true });
       // Logs, command lines and QMP transcripts: not the backend files, which may be large, nor sockets.
       await cp(this.dir, kept, { recursive: true, filter: (src) => src === this.dir || /\.(log|cmdline)$/.test(src) });
+      await this.keepBackends(kept);
       await pruneArtifacts(dirname(kept), setting('keepArtifacts'));
     }
     if (!this.kept) await rm(this.dir, { recursive: true, force: true });
