@@ -74,4 +74,22 @@ steps:
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it("a JUnit report gives a failed step's serial console and kernel log in its <system-out>, and the terminal shows them once", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'nvdimm-harness-junit-test-'));
+    try {
+      const broken = (await readFile(join(ROOT, 'scenarios/basic.yaml'), 'utf8')).replace('size: 1G - 128K', 'size: 1G - 256K');
+      await writeFile(join(dir, 'broken.yaml'), broken);
+      const r = await run(join(dir, 'broken.yaml'), '--output-file', join(dir, 'report.xml'));
+      expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(1);
+      const xml = await readFile(join(dir, 'report.xml'), 'utf8');
+      const out = /<testcase [^>]*name="[^"]*&gt; label: ndctl lists[^"]*"[^>]*>\s*<system-out>([^]*?)<\/system-out>/.exec(xml)?.[1] ?? '';
+      expect(out).toMatch(/last lines of label(&apos;|')s serial console:/);
+      expect(out).toMatch(/last \d+ lines of label(&apos;|')s kernel log \(dmesg\):/);
+      const terminal = `${r.stdout}\n${r.stderr}`;
+      expect(terminal.split("last lines of label's serial console:").length - 1).toBe(1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

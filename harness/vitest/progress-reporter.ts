@@ -1,7 +1,7 @@
-import type { TestAnnotation } from 'vitest';
+import type { TestAnnotation, UserConsoleLog } from 'vitest';
 import type { TestCase, TestModule } from 'vitest/node';
 import { DefaultReporter } from 'vitest/reporters';
-import { SKIP_ANNOTATION } from './project.js';
+import { EVIDENCE_HEADER, SKIP_ANNOTATION } from './project.js';
 
 /**
  * vitest's default reporter plus one line per event, with the time since the run started: each step as it
@@ -31,6 +31,12 @@ export class ProgressReporter extends DefaultReporter {
     this.line(
       `${position(test)} ${icon} ${test.name}${ms !== undefined && result.state !== 'skipped' ? ` (${Math.round(ms)} ms)` : ''}${note}`,
     );
+  }
+
+  override onUserConsoleLog(log: UserConsoleLog): void {
+    // A failed step's evidence, logged for JUnit's <system-out>: the failure message shows it already.
+    if (log.content.startsWith(EVIDENCE_HEADER)) return;
+    super.onUserConsoleLog(log);
   }
 
   override onTestModuleEnd(module: TestModule): void {

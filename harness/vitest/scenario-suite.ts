@@ -6,7 +6,7 @@ import { runStep, SETUP_ACTIONS, stepTitle } from '../engine/steps/index.js';
 import { loadScenarioFile, type LoadedScenario } from '../scenario/load.js';
 import type { PlannedStep } from '../scenario/plan.js';
 import { setting } from '../settings.js';
-import { SKIP_ANNOTATION, VITEST_LIMIT_MS } from './project.js';
+import { EVIDENCE_HEADER, SKIP_ANNOTATION, VITEST_LIMIT_MS } from './project.js';
 
 /**
  * Registers one scenario file as a vitest suite: one test per step, named after what the step checks, run
@@ -61,7 +61,10 @@ export async function scenarioTests(file: string): Promise<void> {
       } catch (e) {
         failed = true;
         // The check's own words first; then where it ran and how to reproduce it.
-        if (e instanceof Error) e.message += `\n${failureContext(run!, step, await kernelLogs(run!))}`;
+        const context = failureContext(run!, step, await kernelLogs(run!));
+        if (e instanceof Error) e.message += `\n${context}`;
+        // The same evidence as the step's console output: JUnit writes it as the testcase's <system-out>.
+        console.log(`${EVIDENCE_HEADER}${context}`);
         throw e;
       }
     };
