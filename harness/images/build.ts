@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { AptRoot, dynamicLoader, libraryPath, unpackDebs } from '../debian/apt.js';
@@ -17,6 +17,9 @@ import { DEFAULT_IMAGE, IMAGES_DIR, loadRecipe, type Recipe } from './recipe.js'
  * kernel.ts, modules.ts) changes what it makes, so that images built before are not served.
  */
 const BUILDER_VERSION = 3;
+
+/** A partial build folder this old was left by a build that died. */
+const STALE_BUILD_MS = 60 * 60 * 1000;
 
 /** An image's cache folder: `NAME-KEY`, KEY being 16 hex digits. */
 const IMAGE_DIR = (name: string) => new RegExp(`^${name.replace(/\./g, '\\.')}-[0-9a-f]{16}$`);
@@ -59,6 +62,11 @@ export async function guestImage(name = DEFAULT_IMAGE, opts: BuildOptions = {}):
     // this image's exact key format: "debian-sid-..." is not a build of "debian-sid-x".
     for (const old of await readdir(dirname(dir))) {
       if (IMAGE_DIR(name).test(old) && join(dirname(dir), old) !== dir) await rm(join(dirname(dir), old), { recursive: true, force: true });
+      // A partial build left by one that was killed outright (SIGKILL, power loss): an hour is far longer
+      // than any build takes, so no running build's folder is removed.
+      const path = join(dirname(dir), old);
+      if (old.startsWith(`.build-${name}-`) && path !== work && (await stat(path)).mtimeMs < Date.now() - STALE_BUILD_MS)
+        await rm(path, { recursive: true, force: true });
     }
     return { ...located(image, dir), cached: false };
   } finally {
