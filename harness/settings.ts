@@ -38,6 +38,12 @@ function choice<T extends string>(allowed: readonly T[]) {
   };
 }
 
+function atLeastOne(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`expected a whole number of at least 1, not "${text}"`);
+  return n;
+}
+
 const qemuChoices = QEMU_BUILDS.map((b) => b.version).join(', ');
 
 export const SETTINGS = {
@@ -100,11 +106,7 @@ export const SETTINGS = {
   keepArtifacts: {
     env: 'NVDIMM_HARNESS_KEEP_ARTIFACTS',
     help: "how many failed scenarios' log folders to keep in the artifacts folder; older ones are removed (default 20)",
-    parse(text: string): number {
-      const n = Number(text);
-      if (!Number.isInteger(n) || n < 1) throw new Error(`expected a whole number of at least 1, not "${text}"`);
-      return n;
-    },
+    parse: atLeastOne,
     fallback: () => 20,
   },
   keep: {
@@ -117,11 +119,7 @@ export const SETTINGS = {
     env: 'NVDIMM_HARNESS_JOBS',
     flag: '--jobs <n>',
     help: 'scenario files run at once (default: one per core, within memory at 2 GiB each)',
-    parse(text: string): number {
-      const n = Number(text);
-      if (!Number.isInteger(n) || n < 1) throw new Error(`expected a whole number of at least 1, not "${text}"`);
-      return n;
-    },
+    parse: atLeastOne,
     fallback: () => defaultJobs(availableParallelism(), totalmem()),
   },
   cache: {

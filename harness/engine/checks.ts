@@ -35,6 +35,21 @@ export function messageFor(message: string | { qemu: string; message: string }[]
 }
 
 /**
+ * A refusal the scenario expects of QEMU: `refusal` is QEMU's words, or undefined if it went ahead, which
+ * `accepted` describes (and `value`, if QEMU answered something, shows).
+ */
+export function checkRefusal(
+  expected: RegExp,
+  refusal: string | undefined,
+  what: { accepted: string; refused: string; value?: unknown },
+): void {
+  if (refusal === undefined)
+    throw new CheckFailure(`${what.accepted}; expected a refusal matching /${expected.source}/`, expected.source, what.value ?? 'accepted');
+  if (!expected.test(refusal))
+    throw new CheckFailure(`${what.refused} with another message than /${expected.source}/: ${refusal}`, expected.source, refusal);
+}
+
+/**
  * The kernel numbers regions in an order of its own, not the order of the -device options, so expected
  * entries match actual ones in any order. Returns the actual entries, each projected on the keys of the
  * expected entry it matched and in that entry's place, so equal means matched; unmatched ones follow whole.

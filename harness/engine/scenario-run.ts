@@ -205,20 +205,19 @@ export class ScenarioRun {
    * A user's existing files are named as they are; nothing is copied of them.
    */
   private async keepBackends(kept: string): Promise<void> {
+    const ours = Object.values(this.plan.files).filter((f) => !f.existing);
     let allocated = 0;
-    const copied: string[] = [];
-    for (const file of Object.values(this.plan.files)) {
-      if (file.existing) continue;
+    let copied = 0;
+    for (const file of ours) {
       const { blocks } = await stat(file.path).catch(() => ({ blocks: Infinity }));
       allocated += blocks * 512;
       if (allocated > KEPT_BACKEND_BYTES) break;
       await execa('cp', ['--sparse=always', file.path, join(kept, basename(file.path))]);
-      copied.push(basename(file.path));
+      copied++;
     }
-    const all = Object.values(this.plan.files).filter((f) => !f.existing).length;
     for (const [name, guest] of this.launched) {
       const note =
-        copied.length === all
+        copied === ours.length
           ? '# Against the backend files kept here, as the run left them.'
           : `# Some backend files were larger than ${KEPT_BACKEND_BYTES / 2 ** 20} MiB together and were not kept: make them again (the scenario gives their sizes) before running this.`;
       await writeFile(

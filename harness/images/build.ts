@@ -61,10 +61,10 @@ export async function guestImage(name = DEFAULT_IMAGE, opts: BuildOptions = {}):
     // Builds of this image from older recipes or builder code are of no further use: ~75 MB each. Only
     // this image's exact key format: "debian-sid-..." is not a build of "debian-sid-x".
     for (const old of await readdir(dirname(dir))) {
-      if (IMAGE_DIR(name).test(old) && join(dirname(dir), old) !== dir) await rm(join(dirname(dir), old), { recursive: true, force: true });
+      const path = join(dirname(dir), old);
+      if (IMAGE_DIR(name).test(old) && path !== dir) await rm(path, { recursive: true, force: true });
       // A partial build left by one that was killed outright (SIGKILL, power loss): an hour is far longer
       // than any build takes, so no running build's folder is removed.
-      const path = join(dirname(dir), old);
       if (old.startsWith(`.build-${name}-`) && path !== work && (await stat(path)).mtimeMs < Date.now() - STALE_BUILD_MS)
         await rm(path, { recursive: true, force: true });
     }

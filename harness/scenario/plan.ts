@@ -10,7 +10,7 @@ import { backendObject, backendQmp, type BackendOptions } from '../devices/backe
 import type { CxlOptions } from '../devices/cxl.js';
 import { nvdimmDevice, nvdimmQmp, type NvdimmOptions } from '../devices/nvdimm.js';
 import { virtioPmemDevice, virtioPmemQmp, type VirtioPmemOptions } from '../devices/virtio-pmem.js';
-import { CAPABILITIES, has, versionIn } from '../qemu/versions.js';
+import { CAPABILITIES, DEFAULT_BUILD, has, versionIn } from '../qemu/versions.js';
 import type { MachineType } from '../settings.js';
 import type { LoadedScenario } from './load.js';
 import { actionNames, type actions, type ActionName, type Scenario, type Step } from './schema.js';
@@ -124,7 +124,12 @@ export function actionOf(step: Step): ActionName {
  * `machine`: the run's machine type, for guests that do not name one; `qemuVersion`: the build's, where
  * option names differ between builds.
  */
-export function plan(loaded: LoadedScenario, runDir: string, machine: MachineType = 'pc', qemuVersion = '7.2.0'): Plan {
+export function plan(
+  loaded: LoadedScenario,
+  runDir: string,
+  machine: MachineType = 'pc',
+  qemuVersion: string = DEFAULT_BUILD.version,
+): Plan {
   const { scenario } = loaded;
   const files: Record<string, PlannedFile> = {};
   for (const [name, spec] of Object.entries(scenario.files)) {
@@ -256,12 +261,8 @@ export function stepUnmet(
   const reason = whenUnmet(step.when, qemuVersion, where);
   if (reason || !step.unless) return reason;
   const { qemu, capability, image, machine } = step.unless;
-  const holds =
-    (qemu === undefined || versionIn(qemuVersion, qemu)) &&
-    (capability === undefined || has(qemuVersion, capability)) &&
-    (image === undefined || image === where.image) &&
-    (machine === undefined || machine === where.machine);
-  if (!holds) return undefined;
+  const judged = (image === undefined || where.image !== undefined) && (machine === undefined || where.machine !== undefined);
+  if (!judged || whenUnmet(step.unless, qemuVersion, where) !== undefined) return undefined;
   const conditions = [
     qemu && `QEMU ${qemu}`,
     capability && `builds with ${capability}`,

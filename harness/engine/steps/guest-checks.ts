@@ -8,6 +8,7 @@ import { formatSize } from '../../scenario/units.js';
 import { checkEqual, matchUnordered, NEVER_MATCHES, SIZE_NUDGE } from '../checks.js';
 import { blockDevice, describeDevice } from './block-device.js';
 import { mutant, type Mutant, type StepKinds } from './kind.js';
+import type { PlannedArgs } from '../../scenario/plan.js';
 
 const NAMESPACE_MODES = ['raw', 'fsdax', 'devdax', 'sector'] as const;
 
@@ -75,16 +76,7 @@ export const guestCheckSteps: StepKinds<'run' | 'expect-ndctl' | 'expect-blockde
           out.push(mutant(`${key}+1`, a, { [key]: want + 1 }));
           continue;
         }
-        // One more entry matches any item: it fails only if every listed item was already matched.
-        out.push(mutant(`${key}: one more`, a, { [key]: [...want, {}] }));
-        want.forEach((entry: Entry, i) => {
-          for (const [field, value] of Object.entries(entry)) {
-            const changed = changedValue(field, value);
-            if (changed === undefined) continue;
-            const list = want.map((e: Entry, j) => (j === i ? { ...e, [field]: changed } : e));
-            out.push(mutant(`${key}.${i}.${field} changed`, a, { [key]: list }));
-          }
-        });
+        out.push(...entryMutants<'expect-ndctl'>(a, key, want));
       }
       return out;
     },
@@ -141,20 +133,10 @@ export const guestCheckSteps: StepKinds<'run' | 'expect-ndctl' | 'expect-blockde
       }
     },
     mutants(a) {
-      const out: Mutant<'expect-cxl'>[] = [];
-      for (const [key] of CXL_KINDS) {
-        const want = a[key] as Entry[] | undefined;
-        if (want === undefined) continue;
-        out.push(mutant(`${key}: one more`, a, { [key]: [...want, {}] }));
-        want.forEach((entry, i) => {
-          for (const [field, value] of Object.entries(entry)) {
-            const changed = /size$/.test(field) ? (value as number) + SIZE_NUDGE : changedValue(field, value);
-            if (changed === undefined) continue;
-            out.push(mutant(`${key}.${i}.${field} changed`, a, { [key]: want.map((e, j) => (j === i ? { ...e, [field]: changed } : e)) }));
-          }
-        });
-      }
-      return out;
+      return CXL_KINDS.flatMap(([key]) => {
+        const want = a[key];
+        return want === undefined ? [] : entryMutants<'expect-cxl'>(a, key, want);
+      });
     },
   },
 };
@@ -165,9 +147,26 @@ const CXL_KINDS = [
   ['regions', '-R'],
 ] as const;
 
-/** An expected ndctl field changed so that it cannot match what it matched. */
+/**
+ * A list of entries matched in any order (ndctl's regions, cxl's memdevs), changed: one entry more, which
+ * matches any item and so fails only if every listed item was already matched; and each field changed.
+ */
+function entryMutants<K extends 'expect-ndctl' | 'expect-cxl'>(a: PlannedArgs<K>, key: string, want: Entry[]): Mutant<K>[] {
+  const out = [mutant<K>(`${key}: one more`, a, { [key]: [...want, {}] } as Partial<PlannedArgs<K>>)];
+  want.forEach((entry, i) => {
+    for (const [field, value] of Object.entries(entry)) {
+      const changed = changedValue(field, value);
+      if (changed === undefined) continue;
+      const list = want.map((e, j) => (j === i ? { ...e, [field]: changed } : e));
+      out.push(mutant<K>(`${key}.${i}.${field} changed`, a, { [key]: list } as Partial<PlannedArgs<K>>));
+    }
+  });
+  return out;
+}
+
+/** An expected ndctl or cxl field changed so that it cannot match what it matched. */
 function changedValue(field: string, value: unknown): unknown {
-  if (field === 'size') return (value as number) + SIZE_NUDGE;
+  if (/size$/.test(field)) return (value as number) + SIZE_NUDGE;
   if (field === 'type') return value === 'pmem' ? 'blk' : 'pmem';
   if (field === 'mode')
     return NAMESPACE_MODES[(NAMESPACE_MODES.indexOf(value as (typeof NAMESPACE_MODES)[number]) + 1) % NAMESPACE_MODES.length];
