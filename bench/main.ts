@@ -2,23 +2,39 @@
  * `npm run bench` (bench/main.ts, outside the library so that importing the harness runs nothing): where the time goes, measured on this machine. Performance targets live here, never in
  * timed test assertions.
  *
- * - boot: start of QEMU to the first SSH command answered in the guest, N times through the harness, and
- *   N times with the raw baseline (the same QEMU command started from a shell, polling `ssh` until it answers);
+ * - boot, N times each, interleaved so that the machine's drift hits all three alike:
+ *   - floor: the harness's QEMU command line started directly, until the guest prints `NVH-READY` (sshd
+ *     listens) on its serial console: no SSH at all, the least any harness could take;
+ *   - harness: `Guest.boot` until the first SSH command has answered, split into its phases (spawn, console
+ *     wait, SSH + QMP connect, first exec);
+ *   - raw: the same command from a shell polling `ssh` every 50 ms, as a script would do it;
+ * - two guests booted at once through the harness, until both answered; one NVDIMM hot-plugged over QMP until
+ *   the guest lists it;
  * - suite: the whole scenario suite on the default QEMU, wall time;
  * - image: the guest image built cold (empty cache, downloads included) and warm (cache hit).
+ *
+ * `--candidate SPEC` (repeatable) measures boot-time candidates instead, one at a time against the harness's own
+ * command line: floors only, interleaved, with QEMU's CPU time (what bounds a 2-core machine's suite). SPEC is
+ * `append=WORDS` (kernel command line), `cpu=MODEL`, `bios=FILE` or `ram=SIZE`, several joined with `;`.
+ * Figures go to bench/candidates.json.
  */
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
-import { Guest } from '../harness/guest/guest.js';
+import { Guest, type GuestOptions } from '../harness/guest/guest.js';
+import { NDCTL_LIST, parseNdctlList } from '../harness/guest/ndctl.js';
 import { runKeyPair } from '../harness/guest/ssh.js';
 import { guestImage } from '../harness/images/build.js';
 import { qemuArgv } from '../harness/qemu/argv.js';
+import { hotplug } from '../harness/qemu/hotplug.js';
 import { shellCommand } from '../harness/qemu/process.js';
 import { parseScenario } from '../harness/scenario/load.js';
-import { plan, type PlannedMachine } from '../harness/scenario/plan.js';
+import { plan, type Plan } from '../harness/scenario/plan.js';
+import { parseSize } from '../harness/scenario/units.js';
 import { prepareEnvironment, type Environment } from '../harness/engine/environment.js';
 import { SETTINGS } from '../harness/settings.js';
 
@@ -27,51 +43,143 @@ const { values } = parseArgs({
     boots: { type: 'string', default: '5' },
     suite: { type: 'boolean', default: true },
     image: { type: 'boolean', default: true },
-    out: { type: 'string', default: 'bench/results.json' },
+    extras: { type: 'boolean', default: true },
+    candidate: { type: 'string', multiple: true, default: [] },
+    out: { type: 'string' },
   },
   allowNegative: true,
 });
 
-const GIB = 2 ** 30;
+const BOOT_TIMEOUT_MS = 60_000;
 
-/** The guest every boot is timed with: 512 MiB and one 1 GiB file-backed NVDIMM, its file in `dir`. */
-function benchMachine(dir: string): PlannedMachine {
+/** A change to the harness's QEMU command line, to time against it. */
+interface Candidate {
+  spec: string;
+  append: string[];
+  cpu?: string;
+  bios?: string;
+  ram?: number;
+}
+
+function parseCandidate(spec: string): Candidate {
+  const c: Candidate = { spec, append: [] };
+  for (const part of spec.split(';').filter(Boolean)) {
+    const [key, value = ''] = part.split(/=(.*)/s) as [string, string?];
+    if (key === 'append') c.append.push(...value.split(/\s+/).filter(Boolean));
+    else if (key === 'cpu') c.cpu = value;
+    else if (key === 'bios') c.bios = value;
+    else if (key === 'ram') c.ram = parseSize(value);
+    else throw new Error(`--candidate ${spec}: expected append=, cpu=, bios= or ram=, not "${key}"`);
+  }
+  return c;
+}
+
+const BASELINE: Candidate = { spec: 'the harness', append: [] };
+
+/** The guests every boot is timed with: one 1 GiB file-backed NVDIMM each, files in `dir`, and a slot for a hotplug. */
+function benchPlan(dir: string): Plan {
   const scenario = `
 name: bench
-files: { disk: { size: 1G } }
+files: { a: { size: 1G }, b: { size: 1G }, c: { size: 1G } }
 guests:
-  bench: { memory: { ram: 512M, slots: 2, maxmem: 2G }, nvdimms: [{ id: nv1, backend: { file: disk } }] }
-steps: [{ boot: bench }]
+  one: { memory: { ram: 512M, slots: 2, maxmem: 4G }, nvdimms: [{ id: nv1, backend: { file: a } }] }
+  two: { memory: { ram: 512M, slots: 2, maxmem: 4G }, nvdimms: [{ id: nv1, backend: { file: b } }] }
+steps:
+  - boot: [one, two]
+  - hotplug: { guest: one, id: nv2, backend: { file: c } }
 `;
-  return plan(parseScenario(scenario, 'bench.yaml'), dir).machines.bench!;
+  return plan(parseScenario(scenario, 'bench.yaml'), dir);
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const summary = (xs: number[]) => ({ medianMs: median(xs), minMs: Math.min(...xs), maxMs: Math.max(...xs), runsMs: xs });
 
-async function harnessBoot(env: Environment, dir: string): Promise<number> {
-  const started = Date.now();
-  const guest = await Guest.boot({
-    machine: benchMachine(dir),
+function guestOptions(env: Environment, p: Plan, name: string, dir: string): GuestOptions {
+  return {
+    machine: p.machines[name]!,
     qemu: env.qemu,
     kernel: env.image.vmlinux,
     initramfs: env.image.initramfs,
     accel: env.accel.accel,
     dir,
     keys: runKeyPair(),
-    bootTimeoutMs: 60_000,
-  });
-  await guest.exec('true');
-  const ms = Date.now() - started;
-  await guest.stop();
-  return ms;
+    bootTimeoutMs: BOOT_TIMEOUT_MS,
+  };
 }
 
-/** The same QEMU command from a shell, with `ssh` polled every 50 ms: the floor the harness must not add to. */
-async function rawBoot(env: Environment, dir: string, port: number): Promise<number> {
+/**
+ * The harness's own QEMU command line (changed as the candidate says), started directly, until `NVH-READY` is
+ * on its serial console; with the CPU time QEMU used until then.
+ */
+async function floorBoot(env: Environment, p: Plan, dir: string, port: number, c = BASELINE): Promise<{ ms: number; cpuMs: number }> {
+  const machine = c.ram === undefined ? p.machines.one! : { ...p.machines.one!, memory: { ...p.machines.one!.memory, ram: c.ram } };
+  const argv = qemuArgv(machine, {
+    kernel: env.image.vmlinux,
+    initramfs: env.image.initramfs,
+    append: [`nvh.authkey=${runKeyPair().publicBlob}`, ...c.append],
+    accel: env.accel.accel,
+    qmpSocket: join(dir, 'floor.qmp'),
+    sshPort: port,
+    firmware: env.qemu.firmware,
+  });
+  if (c.cpu) argv[argv.indexOf('-cpu') + 1] = c.cpu;
+  if (c.bios) argv.push('-bios', c.bios);
+  const started = Date.now();
+  const qemu = execa(env.qemu.command, [...env.qemu.prefix, ...argv], { env: env.qemu.env, reject: false, buffer: false });
+  let console = '';
+  let cpuMs = 0;
+  await new Promise<void>((resolve, reject) => {
+    qemu.stdout!.setEncoding('utf8');
+    qemu.stdout!.on('data', (chunk: string) => {
+      if (/^NVH-READY/m.test(console)) return;
+      console += chunk;
+      if (!/^NVH-READY/m.test(console)) return;
+      cpuMs = processCpuMs(qemu.pid!);
+      resolve();
+    });
+    void qemu.then((r) => reject(new Error(`QEMU exited before NVH-READY: ${r.stderr ?? ''}\n${console}`)));
+  });
+  const ms = Date.now() - started;
+  qemu.kill('SIGKILL');
+  await qemu;
+  return { ms, cpuMs };
+}
+
+/** User and system CPU time of a running process, from /proc (clock ticks of 10 ms). */
+function processCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+interface HarnessBoot {
+  totalMs: number;
+  spawnMs: number;
+  consoleMs: number;
+  connectMs: number;
+  execMs: number;
+}
+
+async function harnessBoot(env: Environment, p: Plan, dir: string): Promise<HarnessBoot> {
+  const started = Date.now();
+  const guest = await Guest.launch(guestOptions(env, p, 'one', dir));
+  const spawnMs = Date.now() - started;
+  try {
+    await guest.ready();
+    const execStarted = Date.now();
+    await guest.exec('true');
+    const end = Date.now();
+    return { totalMs: end - started, spawnMs, ...guest.bootPhases, execMs: end - execStarted };
+  } finally {
+    await guest.stop();
+  }
+}
+
+/** The same QEMU command from a shell, with `ssh` polled every 50 ms, as a script would do it. */
+async function rawBoot(env: Environment, p: Plan, dir: string, port: number): Promise<number> {
   const keys = runKeyPair();
   const keyFile = join(dir, 'id');
   await writeFile(keyFile, keys.private, { mode: 0o600 });
-  const argv = qemuArgv(benchMachine(dir), {
+  const argv = qemuArgv(p.machines.one!, {
     kernel: env.image.vmlinux,
     initramfs: env.image.initramfs,
     append: [`nvh.authkey=${keys.publicBlob}`],
@@ -88,32 +196,88 @@ async function rawBoot(env: Environment, dir: string, port: number): Promise<num
   return Date.now() - started;
 }
 
+/** Two guests booted at once, as a two-guest scenario's `boot` does, until both have answered. */
+async function twoGuestBoot(env: Environment, p: Plan, dir: string): Promise<number> {
+  const started = Date.now();
+  const guests = await Promise.allSettled(['one', 'two'].map((name) => Guest.boot(guestOptions(env, p, name, dir))));
+  try {
+    for (const g of guests) if (g.status === 'fulfilled') await g.value.exec('true');
+    for (const g of guests) if (g.status === 'rejected') throw g.reason;
+    return Date.now() - started;
+  } finally {
+    for (const g of guests) if (g.status === 'fulfilled') await g.value.stop();
+  }
+}
+
+/** One NVDIMM hot-plugged over QMP into a booted guest: QEMU's answer, then the guest listing one more DIMM. */
+async function hotplugOnce(env: Environment, p: Plan, dir: string): Promise<{ qmpMs: number; seenMs: number }> {
+  const step = p.steps[1]!;
+  if (step.action !== 'hotplug') throw new Error('the bench plan\'s second step is its hotplug');
+  const guest = await Guest.boot(guestOptions(env, p, 'one', dir));
+  const dimms = async () => parseNdctlList((await guest.exec(NDCTL_LIST)).stdout).dimms.length;
+  try {
+    const before = await dimms();
+    const started = Date.now();
+    await hotplug(guest.qmp!, env.qemu.version, step.args.device, 'qmp');
+    const qmpMs = Date.now() - started;
+    // Polled as the hotplug step polls it, with a deadline.
+    while ((await dimms()) === before) {
+      if (Date.now() - started > BOOT_TIMEOUT_MS) throw new Error('the hot-plugged NVDIMM never appeared');
+      await sleep(20);
+    }
+    return { qmpMs, seenMs: Date.now() - started };
+  } finally {
+    await guest.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const results: Record<string, unknown> = { at: new Date().toISOString() };
   const env = await prepareEnvironment();
   results.qemu = env.qemu.version;
   results.accel = env.accel.accel;
   const n = Number(values.boots);
+  if (values.candidate!.length > 0) return compareCandidates(env, n, results, values.out ?? 'bench/candidates.json');
   const dir = await mkdtemp(join(tmpdir(), 'nvdimm-harness-bench-'));
   try {
-    await execa('truncate', ['-s', String(GIB), join(dir, 'disk.img')]);
-    const harness: number[] = [];
+    const p = benchPlan(dir);
+    for (const f of Object.values(p.files)) await execa('truncate', ['-s', String(f.size), f.path]);
+    const port = 20000 + (process.pid % 20000);
+    const floor: number[] = [];
+    const floorCpu: number[] = [];
+    const harness: HarnessBoot[] = [];
     const raw: number[] = [];
     for (let i = 0; i < n; i++) {
-      harness.push(await harnessBoot(env, dir));
-      raw.push(await rawBoot(env, dir, 20000 + (process.pid % 20000)));
-      console.log(`boot ${i + 1}/${n}: harness ${harness.at(-1)} ms, raw ${raw.at(-1)} ms`);
+      const f = await floorBoot(env, p, dir, port);
+      floor.push(f.ms);
+      floorCpu.push(f.cpuMs);
+      harness.push(await harnessBoot(env, p, dir));
+      raw.push(await rawBoot(env, p, dir, port));
+      console.log(`boot ${i + 1}/${n}: floor ${floor.at(-1)} ms, harness ${harness.at(-1)!.totalMs} ms, raw ${raw.at(-1)} ms`);
     }
+    const phase = (k: keyof HarnessBoot) => median(harness.map((h) => h[k]));
+    const overhead = median(harness.map((h) => h.totalMs)) - median(floor);
     results.boot = {
-      harnessMs: harness,
-      rawMs: raw,
-      harnessMedianMs: median(harness),
-      rawMedianMs: median(raw),
-      ratio: +(median(harness) / median(raw)).toFixed(3),
+      floor: { ...summary(floor), qemuCpu: summary(floorCpu) },
+      harness: { ...summary(harness.map((h) => h.totalMs)), phasesMedianMs: { spawn: phase('spawnMs'), console: phase('consoleMs'), connect: phase('connectMs'), exec: phase('execMs') } },
+      raw: summary(raw),
+      harnessOverFloorMs: overhead,
+      harnessOverFloorRatio: +(median(harness.map((h) => h.totalMs)) / median(floor)).toFixed(3),
     };
     console.log(
-      `boot to first SSH command, median of ${n}: harness ${median(harness)} ms, raw ${median(raw)} ms, ratio ${(median(harness) / median(raw)).toFixed(3)}`,
+      `boot, median of ${n}: floor ${median(floor)} ms (QEMU CPU ${median(floorCpu)} ms), harness ${median(harness.map((h) => h.totalMs))} ms (+${overhead} ms; spawn ${phase('spawnMs')}, console ${phase('consoleMs')}, connect ${phase('connectMs')}, exec ${phase('execMs')}), raw ${median(raw)} ms`,
     );
+    if (values.extras) {
+      const two: number[] = [];
+      const plugs: { qmpMs: number; seenMs: number }[] = [];
+      for (let i = 0; i < n; i++) {
+        two.push(await twoGuestBoot(env, p, dir));
+        plugs.push(await hotplugOnce(env, p, dir));
+      }
+      results.twoGuests = summary(two);
+      results.hotplug = { qmp: summary(plugs.map((h) => h.qmpMs)), seen: summary(plugs.map((h) => h.seenMs)) };
+      console.log(`two guests at once, median of ${n}: ${median(two)} ms; one NVDIMM hot-plugged until the guest lists it: ${median(plugs.map((h) => h.seenMs))} ms`);
+    }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -145,8 +309,44 @@ async function main(): Promise<void> {
       await rm(cache, { recursive: true, force: true });
     }
   }
-  await writeFile(values.out!, `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`figures written to ${values.out}`);
+  const out = values.out ?? 'bench/results.json';
+  await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`figures written to ${out}`);
+}
+
+/** Each candidate's floor against the harness's own, interleaved round by round so that drift hits all alike. */
+async function compareCandidates(env: Environment, n: number, results: Record<string, unknown>, out: string): Promise<void> {
+  const candidates = [BASELINE, ...values.candidate!.map(parseCandidate)];
+  const dir = await mkdtemp(join(tmpdir(), 'nvdimm-harness-bench-'));
+  const runs = candidates.map(() => ({ ms: [] as number[], cpuMs: [] as number[] }));
+  try {
+    const p = benchPlan(dir);
+    for (const f of Object.values(p.files)) await execa('truncate', ['-s', String(f.size), f.path]);
+    const port = 20000 + (process.pid % 20000);
+    for (let i = 0; i < n; i++) {
+      for (const [k, c] of candidates.entries()) {
+        const f = await floorBoot(env, p, dir, port, c);
+        runs[k]!.ms.push(f.ms);
+        runs[k]!.cpuMs.push(f.cpuMs);
+      }
+      console.log(`round ${i + 1}/${n}: ${candidates.map((c, k) => `${c.spec} ${runs[k]!.ms.at(-1)} ms`).join(', ')}`);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  const base = median(runs[0]!.ms);
+  results.candidates = candidates.map((c, k) => ({
+    spec: c.spec,
+    floor: summary(runs[k]!.ms),
+    qemuCpu: summary(runs[k]!.cpuMs),
+    gainMs: base - median(runs[k]!.ms),
+    // In how many rounds the candidate beat the harness's line booted just before it.
+    fasterRounds: runs[k]!.ms.filter((ms, i) => ms < runs[0]!.ms[i]!).length,
+  }));
+  for (const r of results.candidates as { spec: string; floor: { medianMs: number }; qemuCpu: { medianMs: number }; gainMs: number; fasterRounds: number }[])
+    console.log(`${r.spec}: floor median ${r.floor.medianMs} ms, QEMU CPU ${r.qemuCpu.medianMs} ms, gain ${r.gainMs} ms, faster in ${r.fasterRounds}/${n} rounds`);
+  await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`figures written to ${out}`);
 }
 
 await main();

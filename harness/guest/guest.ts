@@ -44,6 +44,8 @@ export class Guest {
   readonly console: SerialConsole;
   /** Milliseconds from starting QEMU to SSH answering. */
   bootMs = 0;
+  /** Where the last boot's time went, in ms: the console's NVH-READY, then SSH and QMP connected (for `bench`). */
+  bootPhases = { consoleMs: 0, connectMs: 0 };
   /** The host key the guest printed at its last boot, base64. */
   hostKey: string | undefined;
 
@@ -102,6 +104,7 @@ export class Guest {
   async ready(from = 0): Promise<void> {
     const started = Date.now();
     const outcome = await this.watch(/^NVH-READY/, from, this.opts.bootTimeoutMs);
+    const consoleMs = Date.now() - started;
     const name = this.opts.machine.name;
     if ('timeout' in outcome)
       throw new GuestDownError(`guest ${name} did not bring up sshd within ${this.opts.bootTimeoutMs / 1000} s`, this.console.excerpt());
@@ -114,9 +117,18 @@ export class Guest {
     // Each boot makes a new host key: the one printed by this boot is the one to accept.
     const [, hostKey] = await this.console.waitFor(/^NVH-HOSTKEY ssh-ed25519 (\S+)/, from);
     this.hostKey = hostKey!;
-    this.ssh = await SshSession.connect(this.sshPort, this.opts.keys, hostKey!, this.opts.bootTimeoutMs);
-    this.qmp ??= await Qmp.connect(join(this.opts.dir, `${this.opts.machine.name}.qmp`));
+    // Both at once: each is a round trip the other need not wait for. Whichever connects is kept, so that
+    // `stop` closes it even when the other failed.
+    const [ssh, qmp] = await Promise.allSettled([
+      SshSession.connect(this.sshPort, this.opts.keys, hostKey!, this.opts.bootTimeoutMs),
+      this.qmp ?? Qmp.connect(join(this.opts.dir, `${this.opts.machine.name}.qmp`)),
+    ]);
+    if (qmp.status === 'fulfilled') this.qmp = qmp.value;
+    if (ssh.status === 'fulfilled') this.ssh = ssh.value;
+    if (ssh.status === 'rejected') throw ssh.reason;
+    if (qmp.status === 'rejected') throw qmp.reason;
     this.bootMs = Date.now() - started;
+    this.bootPhases = { consoleMs, connectMs: this.bootMs - consoleMs };
   }
 
   /** Reboots from inside the guest, as a user would, and waits until its sshd is up again. */
