@@ -9,14 +9,16 @@ import { cacheDir, publish } from '../cache.js';
 import { EnvironmentError } from '../errors.js';
 import { cpioArchive, type CpioEntry } from './cpio.js';
 import { vmlinuxFromBzImage } from './kernel.js';
-import { resolveModules } from './modules.js';
+import { modinfoAliases, resolveModules, type KernelModule } from './modules.js';
 import { DEFAULT_IMAGE, IMAGES_DIR, loadRecipe, type Recipe } from './recipe.js';
 
 /**
  * Part of every image's cache key: raise it when a change to the builder (here, debian/, cpio.ts,
  * kernel.ts, modules.ts) changes what it makes, so that images built before are not served.
  */
-const BUILDER_VERSION = 3;
+const BUILDER_VERSION = 4;
+/** The guest's own scripts, from images/: PID 1, and the modprobe the kernel runs for on-demand modules. */
+const GUEST_SCRIPTS = ['init', 'modprobe'];
 
 /** A partial build folder this old was left by a build that died. */
 const STALE_BUILD_MS = 60 * 60 * 1000;
@@ -44,7 +46,7 @@ export interface BuildOptions {
 export async function guestImage(name = DEFAULT_IMAGE, opts: BuildOptions = {}): Promise<GuestImage & { cached: boolean }> {
   const { text, recipe } = loadRecipe(name);
   const key = createHash('sha256')
-    .update(JSON.stringify([BUILDER_VERSION, text, await readFile(join(IMAGES_DIR, 'init'), 'utf8')]))
+    .update(JSON.stringify([BUILDER_VERSION, text, ...(await Promise.all(GUEST_SCRIPTS.map((f) => readFile(join(IMAGES_DIR, f), 'utf8'))))]))
     .digest('hex')
     .slice(0, 16);
   const dir = cacheDir('images', `${name}-${key}`);
@@ -117,7 +119,17 @@ async function build(name: string, recipe: Recipe, work: string, log: (line: str
   const modules = await resolveModules(modulesDir, recipe.modules);
   const atBoot = new Set(modules.map((m) => m.path));
   const cxlModules = (await resolveModules(modulesDir, recipe.cxlModules)).filter((m) => !atBoot.has(m.path));
-  const all = [...modules, ...cxlModules];
+  // Each on-demand module under each name the kernel may ask for it by, with what it needs that boot did not load.
+  const onDemand: string[] = [];
+  const onDemandModules = new Map<string, KernelModule>();
+  for (const name of recipe.onDemand) {
+    const chain = (await resolveModules(modulesDir, [name])).filter((m) => !atBoot.has(m.path));
+    const module = chain.at(-1);
+    if (!module) continue; // built in
+    for (const m of chain) onDemandModules.set(m.path, m);
+    for (const alias of [module.name, ...modinfoAliases(module.data)]) onDemand.push(`${alias} ${chain.map((m) => m.path).join(' ')}\n`);
+  }
+  const all = [...new Map([...modules, ...cxlModules, ...onDemandModules.values()].map((m) => [m.path, m])).values()];
   const entries: CpioEntry[] = [
     ...[
       'bin',
@@ -141,13 +153,15 @@ async function build(name: string, recipe: Recipe, work: string, log: (line: str
     ].map((path): CpioEntry => ({ kind: 'dir', path, mode: path === 'tmp' ? 0o1777 : 0o755 })),
     { kind: 'chardev', path: 'dev/console', mode: 0o600, major: 5, minor: 1 },
     { kind: 'file', path: 'init', mode: 0o755, data: await readFile(join(IMAGES_DIR, 'init')) },
+    { kind: 'file', path: 'sbin/modprobe', mode: 0o755, data: await readFile(join(IMAGES_DIR, 'modprobe')) },
     { kind: 'file', path: 'etc/passwd', mode: 0o644, data: Buffer.from('root:x:0:0:root:/root:/bin/sh\n') },
     { kind: 'file', path: 'etc/group', mode: 0o644, data: Buffer.from('root:x:0:\n') },
     { kind: 'file', path: 'etc/nvh/modules', mode: 0o644, data: Buffer.from(modules.map((m) => `${m.path}\n`).join('')) },
     { kind: 'file', path: 'etc/nvh/cxl-modules', mode: 0o644, data: Buffer.from(cxlModules.map((m) => `${m.path}\n`).join('')) },
+    { kind: 'file', path: 'etc/nvh/on-demand', mode: 0o644, data: Buffer.from(onDemand.join('')) },
     ...dirsFor(all.map((m) => `lib/modules/${m.path}`)),
     ...all.map((m): CpioEntry => ({ kind: 'file', path: `lib/modules/${m.path}`, mode: 0o644, data: m.data })),
-    ...(await busybox(root, recipe.binaries)),
+    ...(await busybox(root, [...recipe.binaries, 'sbin/modprobe'])),
     ...(await binariesWithLibraries(root, recipe.binaries)),
     ...Object.entries(recipe.links).map(([path, target]): CpioEntry => ({ kind: 'symlink', path, target })),
   ];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { modinfoDepends } from './modules.js';
+import { modinfoAliases, modinfoDepends } from './modules.js';
 
 /** A stand-in for a .ko: ELF-ish bytes around a .modinfo section of NUL-separated key=value strings. */
 function ko(...modinfo: string[]): Buffer {
@@ -44,5 +44,16 @@ describe('modinfoDepends', () => {
 
   it('reads a single dependency', () => {
     expect(modinfoDepends(ko('depends=libnvdimm', 'name=nd_pmem'))).toEqual(['libnvdimm']);
+  });
+});
+
+describe('modinfoAliases', () => {
+  it('reads every alias= entry, in order, and nothing that only ends in alias=', () => {
+    const data = ko('alias=fs-ext4', 'license=GPL', 'alias=ext3', 'xalias=no', 'alias=fs-ext3', 'depends=jbd2', 'name=ext4');
+    expect(modinfoAliases(data)).toEqual(['fs-ext4', 'ext3', 'fs-ext3']);
+  });
+
+  it('gives none for a module without aliases', () => {
+    expect(modinfoAliases(ko('license=GPL', 'name=nd_btt'))).toEqual([]);
   });
 });

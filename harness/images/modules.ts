@@ -53,11 +53,23 @@ export async function resolveModules(modulesDir: string, wanted: string[]): Prom
 
 /** The `depends=` entry of a module's .modinfo section (NUL-separated key=value strings). */
 export function modinfoDepends(ko: Buffer): string[] {
-  const at = ko.indexOf('\0depends=');
-  if (at < 0) return [];
-  const start = at + '\0depends='.length;
-  const value = ko.toString('latin1', start, ko.indexOf(0, start));
-  return value.split(',').filter(Boolean);
+  return modinfo(ko, 'depends').flatMap((v) => v.split(',')).filter(Boolean);
+}
+
+/** The names the kernel may ask for a module by (`request_module`): its modinfo `alias=` entries. */
+export function modinfoAliases(ko: Buffer): string[] {
+  return modinfo(ko, 'alias');
+}
+
+/** Every value of one key in a module's .modinfo section. */
+function modinfo(ko: Buffer, key: string): string[] {
+  const values: string[] = [];
+  const tag = `\0${key}=`;
+  for (let at = ko.indexOf(tag); at >= 0; at = ko.indexOf(tag, at + 1)) {
+    const start = at + tag.length;
+    values.push(ko.toString('latin1', start, ko.indexOf(0, start)));
+  }
+  return values;
 }
 
 async function unxz(file: string): Promise<Buffer> {

@@ -35,6 +35,13 @@ const recipeSchema = z.strictObject({
         "symlinks to a binary, by the names busybox has no applet for (its shell runs its own applet for a bare mke2fs, but not for mkfs.ext4), in a folder on the SSH session's PATH",
     }),
   modules: z.array(z.string().regex(/^[a-z0-9_-]+$/, 'expected a module name')).min(1),
+  onDemand: z
+    .array(z.string().regex(/^[a-z0-9_-]+$/, 'expected a module name'))
+    .default([])
+    .meta({
+      description:
+        'loaded only when the kernel asks for them (its request_module: fs-ext4 on `mount -t ext4`, crypto-crc32c), by the names in their modinfo aliases; not at boot',
+    }),
   cxlModules: z
     .array(z.string().regex(/^[a-z0-9_-]+$/, 'expected a module name'))
     .default([])
