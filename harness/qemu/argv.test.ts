@@ -68,8 +68,8 @@ describe('qemuArgv', () => {
     expect(values(argv, '-append')[0]).toMatch(/^console=ttyS0 /);
     expect(values(argv, '-accel')).toEqual(['tcg']);
     expect(argv).toContain('-nodefaults');
-    // TCG's "max" CPU has RDRAND, so the guest's entropy is ready for sshd's host key at once.
-    expect(values(argv, '-cpu')).toEqual(['max']);
+    // RDRAND, so that the guest's entropy is ready for sshd's host key at once.
+    expect(values(argv, '-cpu')).toEqual(['qemu64,+rdrand']);
   });
 
   it('uses -cpu host under KVM, and -L for each firmware folder', () => {
@@ -186,7 +186,7 @@ describe('qemuArgv', () => {
     const argvFor = (version: string) => qemuArgv(plan(parseScenario(text, 'cxl.yaml'), '/tmp/run', 'q35', version).machines.vm!, launch());
     const argv = argvFor('10.0.0');
     expect(values(argv, '-machine')).toEqual(['q35,nvdimm=on,cxl=on', 'cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=768M']);
-    expect(values(argv, '-cpu')).toEqual(['max,hypervisor=off']);
+    expect(values(argv, '-cpu')).toEqual(['qemu64,+rdrand,hypervisor=off']);
     expect(values(argv, '-object')).toEqual([
       'memory-backend-file,id=mem-c1,share=on,mem-path=/tmp/run/a.img,size=256M',
       'memory-backend-file,id=mem-c1-lsa,share=on,mem-path=/tmp/run/l.img,size=128K',
@@ -203,7 +203,7 @@ describe('qemuArgv', () => {
     // QEMU 7.2 names the backend memdev=.
     expect(values(argvFor('7.2.22'), '-device')).toContain('cxl-type3,bus=rp-c1,memdev=mem-c1,lsa=mem-c1-lsa,id=c1,sn=1');
     // No CXL, no window and the hypervisor bit as it is.
-    expect(values(qemuArgv(machine(), launch()), '-cpu')).toEqual(['max']);
+    expect(values(qemuArgv(machine(), launch()), '-cpu')).toEqual(['qemu64,+rdrand']);
   });
 
   it('escapes commas in backend paths and the QMP socket path', () => {
