@@ -26,6 +26,12 @@ export interface ExecResult {
   stderr: string;
 }
 
+const CIPHERS: ('chacha20-poly1305@openssh.com' | 'aes128-gcm@openssh.com' | 'aes128-ctr')[] = [
+  'chacha20-poly1305@openssh.com',
+  'aes128-gcm@openssh.com',
+  'aes128-ctr',
+];
+
 /** An SSH session in a guest, on 127.0.0.1 only, accepting only the host key the guest printed at boot. */
 export class SshSession {
   private constructor(private readonly client: InstanceType<typeof Client>) {}
@@ -48,6 +54,9 @@ export class SshSession {
           privateKey: keys.private,
           readyTimeout: timeoutMs,
           hostVerifier: (key: Buffer) => key.equals(pinned),
+          // ChaCha20 first: the TCG guest's CPU has no AES instructions, and in software ChaCha20-Poly1305 moves
+          // 8 MiB in 0.7 s where AES-GCM (ssh2's first choice) takes 1.15 s; connecting is 20 ms faster too.
+          algorithms: { cipher: CIPHERS },
         });
     });
   }
