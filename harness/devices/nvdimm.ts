@@ -11,6 +11,9 @@ export interface NvdimmOptions {
   backend: BackendOptions;
   labelSize: number | undefined;
   unarmed?: boolean;
+  /** NUMA node (proximity domain). */
+  node?: number;
+  uuid?: string;
 }
 
 /** The `-device` text, as `device_add` on the human monitor takes it too. */
@@ -20,6 +23,8 @@ export function nvdimmDevice(n: NvdimmOptions): string {
     ['memdev', n.backend.id],
     ['label-size', n.labelSize === undefined ? undefined : qemuSize(n.labelSize)],
     ['unarmed', n.unarmed],
+    ['node', n.node],
+    ['uuid', n.uuid],
   ]);
 }
 
@@ -31,5 +36,7 @@ export function nvdimmQmp(n: NvdimmOptions): Record<string, unknown> {
     memdev: n.backend.id,
     ...(n.labelSize === undefined ? {} : { 'label-size': n.labelSize }),
     ...(n.unarmed === undefined ? {} : { unarmed: n.unarmed }),
+    ...(n.node === undefined ? {} : { node: n.node }),
+    ...(n.uuid === undefined ? {} : { uuid: n.uuid }),
   };
 }

@@ -2,7 +2,7 @@
  * Mutation checks of a scenario: proof that each of its checks can fail. Expectation mutants (an expected
  * size, count, mode or flag changed, `match` inverted, one version's message expected on another) are
  * judged against what one real run observed, with no extra boot. Configuration mutants (`share`, `readonly`
- * and `unarmed` flipped, `nvdimm-persistence`, `align`, `offset` and `pmem` dropped, `label-size` dropped or doubled, `slots` and `maxmem` raised for a guest QEMU is expected to refuse) change the file and
+ * and `unarmed` flipped, `nvdimm-persistence`, `align`, `offset`, `pmem`, an NVDIMM's `node` and `uuid` dropped, `label-size` dropped or doubled, `slots` and `maxmem` raised for a guest QEMU is expected to refuse) change the file and
  * run it again: a mutant under which every step still passes survives.
  */
 import { isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
@@ -124,6 +124,11 @@ export function configurationMutants(text: string, ran: (index: number) => boole
   // A file backend's own options each dropped: what they change (an offset, a refusal, a warning) must show.
   for (const path of started)
     for (const key of ['align', 'offset', 'pmem'])
+      if (base.getIn([...path, key]) !== undefined) changed(`${where(path)}.${key}: dropped`, (doc) => doc.deleteIn([...path, key]));
+  // An NVDIMM's NUMA node and uuid dropped: where its region lands and what QEMU answers must show it.
+  const startedDevices = new Map(started.filter((p) => p[0] === 'guests').map((p) => [p.slice(0, -1).join('.'), p.slice(0, -1)]));
+  for (const path of startedDevices.values())
+    for (const key of ['node', 'uuid'])
       if (base.getIn([...path, key]) !== undefined) changed(`${where(path)}.${key}: dropped`, (doc) => doc.deleteIn([...path, key]));
   for (const name of booted) {
     const machine = ['guests', name, 'machine'];

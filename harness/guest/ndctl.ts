@@ -19,6 +19,8 @@ export interface NdctlRegion {
   type?: string;
   available_size?: number;
   persistence_domain?: string;
+  /** Listed with --verbose only. */
+  numa_node?: number;
   namespaces: NdctlNamespace[];
 }
 
@@ -76,6 +78,7 @@ function region(r: Json): NdctlRegion {
     ...(r.type !== undefined ? { type: String(r.type) } : {}),
     ...(r.available_size !== undefined ? { available_size: bytes(r.available_size) } : {}),
     ...(r.persistence_domain !== undefined ? { persistence_domain: String(r.persistence_domain) } : {}),
+    ...(r.numa_node !== undefined ? { numa_node: Number(r.numa_node) } : {}),
     namespaces: list(r.namespaces).map(namespace),
   };
 }

@@ -206,6 +206,21 @@ describe('qemuArgv', () => {
     expect(values(qemuArgv(machine(), launch()), '-cpu')).toEqual(['qemu64,+rdrand']);
   });
 
+  it('splits the RAM between NUMA nodes, CPUs on node 0, and passes an NVDIMM its node and uuid', () => {
+    const argv = qemuArgv(
+      machine({
+        numa: 2,
+        cpus: 2,
+        nvdimms: [{ id: 'nv1', backend: { file: 'plain' }, node: 1, uuid: '6a1c2b3d-0000-4000-8000-000000000001' }],
+      }),
+      launch(),
+    );
+    expect(values(argv, '-numa')).toEqual(['node,nodeid=0,cpus=0-1,memdev=ram-node0', 'node,nodeid=1,memdev=ram-node1']);
+    expect(values(argv, '-object').slice(0, 2)).toEqual(['memory-backend-ram,id=ram-node0,size=256M', 'memory-backend-ram,id=ram-node1,size=256M']);
+    expect(values(argv, '-device')).toContain('nvdimm,id=nv1,memdev=mem-nv1,node=1,uuid=6a1c2b3d-0000-4000-8000-000000000001');
+    expect(values(qemuArgv(machine(), launch()), '-numa')).toEqual([]);
+  });
+
   it('escapes commas in backend paths and the QMP socket path', () => {
     const argv = qemuArgv(machine({}, undefined, '/tmp/a,mem-path=/etc'), launch({ qmpSocket: '/tmp/q,server=off' }));
     expect(values(argv, '-object')).toEqual(['memory-backend-file,id=mem-nv1,share=on,mem-path=/tmp/a,,mem-path=/etc/plain.img,size=1G']);

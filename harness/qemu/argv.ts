@@ -72,6 +72,7 @@ export function qemuArgv(machine: PlannedMachine, spec: Launch): string[] {
     '-device',
     'virtio-net-pci,netdev=net0,romfile=',
   ];
+  if (machine.numaNodes) argv.push(...numaOptions(machine.numaNodes, machine.memory.ram, machine.cpus));
   for (const d of machine.devices) argv.push('-object', d.object, '-device', d.device);
   // Each root port its own chassis: QEMU refuses two ports with the same chassis and slot.
   machine.hotplugPorts.forEach((id, i) => argv.push('-device', `pcie-root-port,id=${id},chassis=${i + 1}`));
@@ -80,6 +81,19 @@ export function qemuArgv(machine: PlannedMachine, spec: Launch): string[] {
     for (const d of devices) argv.push('-object', backendObject(d.backend), '-object', backendObject(d.lsa));
     for (const d of cxlDevices(devices, backendProperty)) argv.push('-device', d);
     argv.push('-machine', cxlWindow(devices));
+  }
+  return argv;
+}
+
+/**
+ * NUMA nodes, each with an equal part of the RAM in a RAM backend of its own (`-numa node,memdev=`, the form
+ * every build from 5.2 on takes; `mem=` is refused by newer machine types), and all CPUs on node 0.
+ */
+export function numaOptions(nodes: number, ram: number, cpus: number): string[] {
+  const argv: string[] = [];
+  for (let i = 0; i < nodes; i++) {
+    argv.push('-object', `memory-backend-ram,id=ram-node${i},size=${qemuSize(ram / nodes)}`);
+    argv.push('-numa', `node,nodeid=${i}${i === 0 ? `,cpus=0${cpus > 1 ? `-${cpus - 1}` : ''}` : ''},memdev=ram-node${i}`);
   }
   return argv;
 }

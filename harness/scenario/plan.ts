@@ -70,6 +70,8 @@ export interface PlannedMachine {
   nvdimmPersistence?: string;
   cpus: number;
   memory: { ram: number; slots?: number; maxmem?: number };
+  /** NUMA nodes the RAM is split between (-numa), when the scenario gives them. */
+  numaNodes?: number;
   devices: PlannedDevice[];
   /**
    * PCIe root ports (`pcie-root-port` ids) for the PCI devices hot-plugged later, one each: q35's root bus
@@ -148,9 +150,16 @@ export function plan(
     // Without a size, QEMU maps the file from `offset` to its end.
     return { id: `mem-${id}`, kind: 'file', file, path: file.path, size: b.size ?? file.size - (b.offset ?? 0), share: b.share, ...given };
   };
-  const nvdimm = (n: { id: string; backend: BackendSpec; 'label-size'?: number; unarmed?: boolean }): PlannedNvdimm => {
+  const nvdimm = (n: { id: string; backend: BackendSpec; 'label-size'?: number; unarmed?: boolean; node?: number; uuid?: string }): PlannedNvdimm => {
     const backend = backendOf(n.id, n.backend);
-    const options = { id: n.id, backend, labelSize: n['label-size'], ...(n.unarmed === undefined ? {} : { unarmed: n.unarmed }) };
+    const options = {
+      id: n.id,
+      backend,
+      labelSize: n['label-size'],
+      ...(n.unarmed === undefined ? {} : { unarmed: n.unarmed }),
+      ...(n.node === undefined ? {} : { node: n.node }),
+      ...(n.uuid === undefined ? {} : { uuid: n.uuid }),
+    };
     return {
       kind: 'nvdimm',
       ...options,
@@ -184,6 +193,7 @@ export function plan(
       ...(persistence === undefined ? {} : { nvdimmPersistence: persistence }),
       cpus: g.cpus,
       memory: g.memory,
+      ...(g.numa === undefined ? {} : { numaNodes: g.numa }),
       devices,
       hotplugPorts: type === 'q35' ? hotplugged.map(portFor) : [],
       ...(g.cxl.length === 0

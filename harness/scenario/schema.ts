@@ -86,6 +86,17 @@ const nvdimm = z.strictObject({
     .optional()
     .meta({ description: 'label area at the end of the backend; QEMU wants at least 128K' }),
   unarmed: onOff.optional().meta({ description: "the nvdimm device's unarmed=: the guest is told the device cannot persist writes" }),
+  node: z
+    .int()
+    .min(0)
+    .max(63)
+    .optional()
+    .meta({ description: "the nvdimm device's node=: the NUMA node (ACPI proximity domain) of its memory; see the guest's `numa`" }),
+  uuid: z
+    .string()
+    .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'expected a lower-case UUID such as 6a1c2b3d-0000-4000-8000-000000000001')
+    .optional()
+    .meta({ description: "the nvdimm device's uuid= (QEMU 5.0 on)" }),
 });
 
 const guest = z.strictObject({
@@ -116,6 +127,12 @@ const guest = z.strictObject({
       maxmem: size.optional().meta({ description: '-m maxmem=; omit to leave it out' }),
     })
     .refine((m) => m.maxmem === undefined || m.maxmem >= m.ram, { message: '`maxmem` is below `ram`', path: ['maxmem'] }),
+  numa: z
+    .int()
+    .min(2)
+    .max(8)
+    .optional()
+    .meta({ description: 'NUMA nodes (-numa): the RAM split evenly between them, the CPUs on node 0' }),
   nvdimms: z.array(nvdimm).max(MAX_NVDIMMS).default([]),
   'virtio-pmem': z
     .array(z.strictObject({ id: ident, backend }))
@@ -136,6 +153,9 @@ const guest = z.strictObject({
       description:
         'CXL type-3 persistent memory devices (q35 only; QEMU 7.2 on): the harness adds the CXL host bridge, a root port each and the fixed memory window',
     }),
+}).refine((g) => g.numa === undefined || g.memory.ram % (g.numa * 2 ** 21) === 0, {
+  message: '`memory.ram` does not split into `numa` nodes of whole 2M',
+  path: ['numa'],
 });
 
 const file = z.strictObject({
@@ -166,6 +186,7 @@ const regionExpect = z.strictObject({
   size: size.optional(),
   type: z.enum(['pmem', 'blk']).optional(),
   persistence_domain: z.string().optional().meta({ description: 'as ndctl prints it: cpu_cache, memory_controller, unknown' }),
+  numa_node: z.int().min(0).optional().meta({ description: "the region's NUMA node (read with `ndctl list --verbose`)" }),
 });
 
 /**

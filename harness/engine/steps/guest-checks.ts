@@ -47,7 +47,9 @@ export const guestCheckSteps: StepKinds<'run' | 'expect-ndctl' | 'expect-blockde
         );
       return `${a.guest}: ndctl lists ${parts.join(', ')}`;
     },
-    observe: (run, a, ctx) => ndctl(run.guest(a.guest), ctx.commandTimeoutMs),
+    // --verbose only when a region's NUMA node is expected: it also makes ndctl ask each DIMM for its health.
+    observe: (run, a, ctx) =>
+      ndctl(run.guest(a.guest), ctx.commandTimeoutMs, Array.isArray(a.regions) && a.regions.some((r) => r.numa_node !== undefined)),
     show: ({ stdout }: { stdout: string }) => stdout,
     judge(a, { topology, stdout }: { topology: NdctlTopology; stdout: string }) {
       // Compare only what the scenario asks about, so the diff shows just that.
@@ -168,17 +170,19 @@ function entryMutants<K extends 'expect-ndctl' | 'expect-cxl'>(a: PlannedArgs<K>
 function changedValue(field: string, value: unknown): unknown {
   if (/size$/.test(field)) return (value as number) + SIZE_NUDGE;
   if (field === 'type') return value === 'pmem' ? 'blk' : 'pmem';
+  if (field === 'numa_node') return (value as number) === 0 ? 1 : 0;
   if (field === 'mode')
     return NAMESPACE_MODES[(NAMESPACE_MODES.indexOf(value as (typeof NAMESPACE_MODES)[number]) + 1) % NAMESPACE_MODES.length];
   if (typeof value === 'string') return `${value}x`;
   return undefined;
 }
 
-export async function ndctl(guest: Guest, timeoutMs: number): Promise<{ topology: NdctlTopology; stdout: string }> {
-  const r = await guest.exec(NDCTL_LIST, undefined, timeoutMs);
+export async function ndctl(guest: Guest, timeoutMs: number, verbose = false): Promise<{ topology: NdctlTopology; stdout: string }> {
+  const command = verbose ? `${NDCTL_LIST} --verbose` : NDCTL_LIST;
+  const r = await guest.exec(command, undefined, timeoutMs);
   if (r.code !== 0)
     throw new GuestCommandError({
-      why: `\`${NDCTL_LIST}\` failed in ${guest.opts.machine.name} with status ${r.code}`,
+      why: `\`${command}\` failed in ${guest.opts.machine.name} with status ${r.code}`,
       evidence: [['stderr', r.stderr]],
     });
   return { topology: parseNdctlList(r.stdout), stdout: r.stdout };
