@@ -35,6 +35,11 @@ function explain({ why, command, evidence = [] }: Explanation): string {
 }
 
 export class HarnessError extends Error {
+  /**
+   * The build or kernel under test could not be tested at all (missing, crashed, never reached the guest's
+   * init), rather than showing a behaviour: `run --bisect` exits 125 for it, so `git bisect run` skips it.
+   */
+  untestable = false;
   constructor(
     readonly code: ErrorCode,
     message: string | Explanation,
@@ -47,6 +52,7 @@ export class HarnessError extends Error {
 export class EnvironmentError extends HarnessError {
   constructor(message: string | Explanation) {
     super('ENVIRONMENT', message);
+    this.untestable = true;
   }
 }
 
@@ -71,13 +77,18 @@ export class CheckFailure extends HarnessError {
   }
 }
 
-/** The guest did not come up; `excerpt` is the part of its serial console that shows why. */
+/**
+ * The guest did not come up; `excerpt` is the part of its serial console that shows why. `beforeInit`: its
+ * kernel never started the image's init (a panic or hang in the kernel or firmware under test).
+ */
 export class GuestDownError extends HarnessError {
   constructor(
     why: string,
     readonly excerpt: string,
+    beforeInit = false,
   ) {
     super('GUEST_DOWN', { why, evidence: [['serial console', excerpt]] });
+    this.untestable = beforeInit;
   }
 }
 
@@ -103,5 +114,7 @@ export class QemuRefusedError extends HarnessError {
         ['serial console', serial],
       ],
     });
+    // Killed by a signal (a crash, an abort) rather than exiting with its own refusal.
+    this.untestable = exit.signal !== undefined;
   }
 }

@@ -4,6 +4,8 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { createVitest, type Vitest } from 'vitest/node';
 import type { RunnerTask } from 'vitest';
 import { sweepStaleRunDirs } from '../engine/janitor.js';
+import { EnvironmentError } from '../errors.js';
+import { findQemu } from '../qemu/binary.js';
 import { terminateDescendants } from '../engine/descendants.js';
 import { addSettingOptions, exportSettings, setting } from '../settings.js';
 import { ProgressReporter } from '../vitest/progress-reporter.js';
@@ -39,6 +41,10 @@ export function registerRun(program: Command): void {
     .option('--shard <i/n>', 'run only shard i of n (for CI matrices)', shard)
     .option('--keep', 'leave the guests running after the run, and print how to connect and stop them')
     .option('--keep-on-failure', 'leave the guests of a failed scenario running')
+    .option(
+      '--bisect',
+      'for `git bisect run`: exit 125 (skip this revision) when the QEMU or kernel under test cannot be tested at all — missing, crashed, or its guest never reached init',
+    )
     .addHelpText(
       'after',
       `
@@ -48,8 +54,11 @@ Examples:
   $ nvdimm-harness run -t 'ndctl' --accel tcg       # only matching checks (and the set-up steps they need), under TCG
   $ nvdimm-harness run --output-file report.xml --shard 1/4
   $ nvdimm-harness run scenarios/hotplug.yaml --keep-on-failure
+  $ git bisect run npx nvdimm-harness run --bisect --qemu build/qemu-system-x86_64 scenarios/hotplug.yaml
 
-Exit status: 0 all passed, 1 a step failed or no check ran at all, 2 a scenario file or an option is malformed (nothing was started).`,
+Exit status: 0 all passed, 1 a step failed or no check ran at all, 2 a scenario file or an option is malformed (nothing was started),
+125 with --bisect when every failure says the build under test cannot be tested (its QEMU missing or killed by a signal before
+the guest was up, or the guest's kernel never reaching init); a QEMU that refuses a configuration in its own words is a failure (1).`,
     )
     .action(async (args: string[], opts: RunOptions) => {
       process.exitCode = await run(args, opts);
@@ -70,6 +79,15 @@ interface RunOptions {
   shard?: string;
   keep?: boolean;
   keepOnFailure?: boolean;
+  bisect?: boolean;
+}
+
+/** `git bisect run`'s "cannot test this revision". */
+export const UNTESTABLE = 125;
+
+/** Whether a rejected command line is `run --bisect` naming a QEMU binary that does not exist. */
+export function missingBisectQemu(message: string, argv = process.argv.slice(2)): boolean {
+  return argv[0] === 'run' && argv.includes('--bisect') && /--qemu .* QEMU binary .* does not exist/.test(message);
 }
 
 function shard(value: string): string {
@@ -116,6 +134,16 @@ async function run(args: string[], opts: RunOptions): Promise<number> {
     artifacts: opts.artifacts,
     keep: opts.keep ? 'always' : opts.keepOnFailure ? 'failure' : undefined,
   });
+  if (opts.bisect) {
+    // A QEMU that is missing or does not run says nothing about the behaviour: skip the revision.
+    try {
+      await findQemu(setting('qemu'));
+    } catch (e) {
+      if (!(e instanceof EnvironmentError)) throw e;
+      console.error(`nvdimm-harness: cannot test this revision: ${e.message}`);
+      return UNTESTABLE;
+    }
+  }
   const name = reporter as ReporterName;
   const vitest = await createVitest(
     'test',
@@ -142,11 +170,17 @@ async function run(args: string[], opts: RunOptions): Promise<number> {
   // process.exit() again, which ends the listeners there.
   process.prependOnceListener('exit', () => sweepStaleRunDirs());
   let checked: number;
+  let errors: unknown[];
   try {
     await vitest.start();
     checked = countRun(vitest.state.getFiles());
+    errors = [...failures(vitest.state.getFiles()), ...vitest.state.getUnhandledErrors()];
   } finally {
     await vitest.close();
+  }
+  if (opts.bisect && errors.length > 0 && errors.every((e) => (e as { untestable?: boolean }).untestable === true)) {
+    console.error('nvdimm-harness: cannot test this revision: every failure is the build under test not starting a guest (exit 125)');
+    return UNTESTABLE;
   }
   if (checked === 0) {
     console.error(
@@ -155,6 +189,11 @@ async function run(args: string[], opts: RunOptions): Promise<number> {
     return 1;
   }
   return process.exitCode === undefined || process.exitCode === 0 ? 0 : 1;
+}
+
+/** The errors of the steps that failed. */
+function failures(tasks: RunnerTask[]): unknown[] {
+  return tasks.flatMap((t) => (t.type === 'test' ? (t.result?.state === 'fail' ? (t.result.errors ?? []) : []) : 'tasks' in t ? failures(t.tasks) : []));
 }
 
 /** Steps that ran to a verdict (passed or failed), not skipped. */

@@ -106,13 +106,19 @@ export class Guest {
     const outcome = await this.watch(/^NVH-READY/, from, this.opts.bootTimeoutMs);
     const consoleMs = Date.now() - started;
     const name = this.opts.machine.name;
+    const beforeInit = !this.console.lines.slice(from).some((l) => /^NVH-INIT/.test(l));
     if ('timeout' in outcome)
-      throw new GuestDownError(`guest ${name} did not bring up sshd within ${this.opts.bootTimeoutMs / 1000} s`, this.console.excerpt());
+      throw new GuestDownError(
+        `guest ${name} did not bring up sshd within ${this.opts.bootTimeoutMs / 1000} s`,
+        this.console.excerpt(),
+        beforeInit,
+      );
     if ('exit' in outcome) throw new QemuRefusedError(outcome.exit, this.commandLine, this.console.excerpt());
     if ('fatal' in outcome)
       throw new GuestDownError(
         `guest ${name} failed during boot: ${outcome.fatal}`,
         this.console.excerpt(new RegExp(escape(outcome.fatal))),
+        beforeInit,
       );
     // Each boot makes a new host key: the one printed by this boot is the one to accept.
     const [, hostKey] = await this.console.waitFor(/^NVH-HOSTKEY ssh-ed25519 (\S+)/, from);

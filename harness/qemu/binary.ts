@@ -45,7 +45,12 @@ async function hostQemu(path: string): Promise<QemuBinary> {
 }
 
 async function readVersion(command: string, prefix: string[], env: Record<string, string>): Promise<string> {
-  const { stdout } = await execa(command, [...prefix, '--version'], { env });
+  // A binary that does not even run (a broken build, a missing library) is an environment problem.
+  const { stdout, failed, exitCode, signal, stderr } = await execa(command, [...prefix, '--version'], { env, reject: false });
+  if (failed)
+    throw new EnvironmentError(
+      `\`${command} --version\` failed (${signal ? `signal ${signal}` : `status ${exitCode}`}): ${String(stderr).trim().split('\n')[0] ?? ''}`,
+    );
   const m = /QEMU emulator version (\d+)\.(\d+)(?:\.(\d+))?/.exec(stdout);
   if (!m) throw new EnvironmentError(`cannot read a version from \`${command} --version\`: ${stdout.split('\n')[0]}`);
   return `${m[1]}.${m[2]}.${m[3] ?? 0}`;
