@@ -8,12 +8,13 @@
 # MACHINE a machine type (pc or q35), SHARD i/n, SCENARIOS a scenario file or folder relative to the
 # repository root (default: scenarios). Writes the JUnit report to reports/junit-<cell>.xml and keeps the
 # logs of failed scenarios (serial consoles, QEMU command lines, QMP transcripts) in artifacts/<cell>/,
-# where <cell> is qemu-QEMU-IMAGE-MACHINE-IofN. The exit status is the run's: 0 passed, 1 a step failed,
+# where <cell> is qemu-QEMU-IMAGE-MACHINE-IofN; both in the folder NVDIMM_HARNESS_CELL_OUTPUT (relative to
+# the repository root) instead if it is set. The exit status is the run's: 0 passed, 1 a step failed,
 # 2 a malformed scenario (or bad arguments here).
 set -euo pipefail
 
 usage() {
-  sed -n '2,12s/^# \{0,1\}//p' "$0" >&2
+  sed -n '2,13s/^# \{0,1\}//p' "$0" >&2
   exit 2
 }
 
@@ -34,12 +35,13 @@ fi
 
 cd "$(dirname "$0")/.."
 cell="qemu-${qemu}-${image}-${machine}-${shard/\//of}"
-report="reports/junit-${cell}.xml"
-export NVDIMM_HARNESS_ARTIFACTS="artifacts/${cell}"
+out=${NVDIMM_HARNESS_CELL_OUTPUT:+${NVDIMM_HARNESS_CELL_OUTPUT%/}/}
+report="${out}reports/junit-${cell}.xml"
+export NVDIMM_HARNESS_ARTIFACTS="${out}artifacts/${cell}"
 
 # A rerun of the cell starts clean: no report or logs of an earlier run are mistaken for this one's.
 rm -rf -- "$report" "$NVDIMM_HARNESS_ARTIFACTS"
-mkdir -p reports
+mkdir -p "${out}reports"
 
 echo "cell ${cell}: QEMU ${qemu}, image ${image}, machine ${machine}, shard ${shard} of ${scenarios}" >&2
 exec node bin/nvdimm-harness.js run "$scenarios" --qemu "$qemu" --image "$image" --machine "$machine" --shard "$shard" \

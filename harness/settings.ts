@@ -139,7 +139,7 @@ export const SETTINGS = {
         // reported below
       }
       if (!url || !/^https?:$/.test(url.protocol) || /\s/.test(text))
-        throw new Error(`expected an http(s) URL such as http://deb.debian.org/debian, not "${text}"`);
+        throw new Error(`expected an http(s) URL such as http://mirror.example/debian, not "${text}"`);
       return text.replace(/\/+$/, '');
     },
     fallback: (): string | undefined => undefined,

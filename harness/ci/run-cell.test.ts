@@ -30,11 +30,11 @@ afterAll(async () => {
   await rm(repo, { recursive: true, force: true });
 });
 
-async function runCell(args: string[], exit = 0) {
+async function runCell(args: string[], exit = 0, env: Record<string, string> = {}) {
   const log = join(repo, `node-${Math.random().toString(36).slice(2)}.log`);
   const result = await execa(join(repo, 'ci/run-cell.sh'), args, {
     cwd: tmpdir(), // the script finds the repository from its own path
-    env: { PATH: `${join(repo, 'fakebin')}:${process.env.PATH}`, FAKE_NODE_LOG: log, FAKE_NODE_EXIT: String(exit) },
+    env: { PATH: `${join(repo, 'fakebin')}:${process.env.PATH}`, FAKE_NODE_LOG: log, FAKE_NODE_EXIT: String(exit), ...env },
     reject: false,
   });
   const lines = await readFile(log, 'utf8').then(
@@ -87,6 +87,16 @@ describe('ci/run-cell.sh', () => {
     expect(node?.argv.slice(node.argv.indexOf('--machine'), node.argv.indexOf('--machine') + 2)).toEqual(['--machine', machine]);
     expect(node?.artifacts).toBe(`artifacts/${id}`);
     expect(node?.argv.at(-1)).toBe(`reports/junit-${id}.xml`);
+  });
+
+  it('writes the report and logs under NVDIMM_HARNESS_CELL_OUTPUT when it is set', async () => {
+    const id = cellId('7.2', 'debian-bookworm', 'pc', '1/1');
+    const out = join(repo, 'elsewhere');
+    const { exitCode, node } = await runCell(['7.2', 'debian-bookworm', 'pc', '1/1'], 0, { NVDIMM_HARNESS_CELL_OUTPUT: `${out}/` });
+    expect(exitCode).toBe(0);
+    expect(node?.artifacts).toBe(`${out}/artifacts/${id}`);
+    expect(node?.argv.at(-1)).toBe(`${out}/reports/junit-${id}.xml`);
+    expect((await stat(join(out, 'reports'))).isDirectory()).toBe(true);
   });
 
   it.each([0, 1, 2])('exits with the run status %i', async (status) => {

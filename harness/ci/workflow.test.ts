@@ -3,8 +3,11 @@
  * `nvdimm-harness matrix --json`, and each cell job runs ci/run-cell.sh with the cell's values.
  */
 import { accessSync, constants, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateWorkflow } from '@action-validator/core';
+import { execa } from 'execa';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { computeCells, parseMatrixConfig } from './matrix.js';
@@ -23,6 +26,7 @@ interface Step {
 }
 interface Job {
   needs?: string | string[];
+  if?: string;
   'runs-on': string;
   'timeout-minutes'?: number;
   outputs?: Record<string, string>;
@@ -31,7 +35,7 @@ interface Job {
   steps: Step[];
 }
 const workflow = parse(SOURCE) as { on: Record<string, unknown>; jobs: Record<string, Job>; defaults?: { run?: { shell?: string } } };
-const { matrix, cell, mutate } = workflow.jobs as { matrix: Job; cell: Job; mutate: Job };
+const { matrix, cell, mutate, report } = workflow.jobs as { matrix: Job; cell: Job; mutate: Job; report: Job };
 
 describe('ci/nightly.yml', () => {
   it('is valid against the GitHub workflow schema', () => {
@@ -103,14 +107,23 @@ describe('ci/nightly.yml', () => {
       ['actions/upload-artifact@v4', 'failure()', 'artifacts/${{ matrix.id }}/'],
     ]);
     const script = readFileSync(join(ROOT, 'ci/run-cell.sh'), 'utf8');
-    expect(script).toContain('report="reports/junit-${cell}.xml"');
-    expect(script).toContain('NVDIMM_HARNESS_ARTIFACTS="artifacts/${cell}"');
+    // ${out} is empty unless NVDIMM_HARNESS_CELL_OUTPUT is set, which the workflow does not set.
+    expect(script).toContain('report="${out}reports/junit-${cell}.xml"');
+    expect(script).toContain('NVDIMM_HARNESS_ARTIFACTS="${out}artifacts/${cell}"');
+    expect(SOURCE).not.toContain('NVDIMM_HARNESS_CELL_OUTPUT');
   });
 
   it('sets up a Debian mirror, the keyring and the cache an Ubuntu runner needs, within an hour', () => {
     expect(cell['runs-on']).toBe('ubuntu-24.04');
     expect(cell['timeout-minutes']).toBeLessThanOrEqual(60);
-    expect(cell.env?.NVDIMM_HARNESS_DEBIAN_MIRROR).toBe("${{ vars.DEBIAN_MIRROR || 'http://deb.debian.org/debian' }}");
+    // No mirror is named here: the repository variable, else the job stops at the check below.
+    for (const job of [cell, mutate]) {
+      expect(job.env?.NVDIMM_HARNESS_DEBIAN_MIRROR).toBe('${{ vars.DEBIAN_MIRROR }}');
+      const steps = job.steps.map((s) => s.run ?? s.uses ?? '');
+      const check = steps.indexOf('node ci/check-mirror.mjs');
+      expect(check).toBeGreaterThan(steps.findIndex((s) => s.startsWith('npm ci')));
+      expect(check).toBeLessThan(steps.findIndex((s) => s.startsWith('actions/cache@')));
+    }
     expect(cell.steps.some((s) => s.run?.includes('apt-get install -y --no-install-recommends debian-archive-keyring xz-utils'))).toBe(
       true,
     );
@@ -124,6 +137,52 @@ describe('ci/nightly.yml', () => {
       expect(node?.with).toEqual({ 'node-version': 20, cache: 'npm' });
       expect(job.steps.some((s) => s.run?.startsWith('npm ci'))).toBe(true);
     }
+  });
+
+  it('fails at once without a Debian mirror, naming the repository variable to set', async () => {
+    const aptEtc = await mkdtemp(join(tmpdir(), 'nvh-apt-'));
+    try {
+      await mkdir(join(aptEtc, 'sources.list.d'));
+      await writeFile(
+        join(aptEtc, 'sources.list.d/ubuntu.sources'),
+        'Types: deb\nURIs: http://ubuntu-mirror.example/ubuntu\nSuites: noble\n',
+      );
+      const check = (mirror: string) =>
+        execa('node', [join(ROOT, 'ci/check-mirror.mjs'), aptEtc], { reject: false, env: { NVDIMM_HARNESS_DEBIAN_MIRROR: mirror } });
+      // An unset repository variable is an empty string in the workflow's env.
+      const unset = await check('');
+      expect(unset.exitCode).toBe(1);
+      expect(unset.stderr).toMatch(/^::error::No Debian mirror: set the repository variable DEBIAN_MIRROR /);
+      const set = await check('http://mirror.example/debian');
+      expect([set.exitCode, set.stdout]).toEqual([0, 'Debian mirror: http://mirror.example/debian']);
+    } finally {
+      await rm(aptEtc, { recursive: true, force: true });
+    }
+  });
+
+  it("ends with the page of every cell's report, compared with the night before, as `node ci/report.mjs` makes it locally", () => {
+    expect(report.needs).toEqual(['matrix', 'cell']);
+    // Whatever the cells' verdicts: a red matrix is what the page is for.
+    expect(report.if).toContain('!cancelled()');
+    const uses = (prefix: string) => report.steps.find((s) => s.uses?.startsWith(prefix));
+    expect(uses('actions/download-artifact@')?.with).toEqual({ pattern: 'junit-*', path: 'reports', 'merge-multiple': true });
+    const restore = uses('actions/cache/restore@');
+    const save = uses('actions/cache/save@');
+    // ci/report.mjs reads the previous summary from, and leaves tonight's in, reports/previous/matrix.json.
+    expect(restore?.with?.path).toBe('reports/previous/matrix.json');
+    expect(save?.with?.path).toBe(restore?.with?.path);
+    expect(restore?.with?.['restore-keys']).toBe('nvdimm-harness-matrix-summary-');
+    expect(save?.with?.key).toBe(restore?.with?.key);
+    expect(String(save?.with?.key)).toMatch(/^nvdimm-harness-matrix-summary-\$\{\{ github\.run_id \}\}$/);
+    const steps = report.steps.map((s) => s.run ?? s.uses ?? '');
+    expect(steps.indexOf('node ci/report.mjs reports')).toBeGreaterThan(steps.indexOf(restore!.uses!));
+    expect(steps.indexOf('node ci/report.mjs reports')).toBeLessThan(steps.indexOf(save!.uses!));
+    const upload = uses('actions/upload-artifact@');
+    expect(upload?.if).toBe('always()');
+    expect(String(upload?.with?.path).trim().split('\n')).toEqual(['reports/matrix.html', 'reports/matrix.md', 'reports/matrix.json']);
+    const script = readFileSync(join(ROOT, 'ci/report.mjs'), 'utf8');
+    expect(script).toContain("path.join(reports, 'previous', 'matrix.json')");
+    expect(script).toContain('GITHUB_STEP_SUMMARY');
   });
 
   it('runs the mutation checks of every scenario on the default cell, failing on a survivor', () => {

@@ -6,6 +6,7 @@ import { registerMatrix } from './matrix.js';
 import { registerMutate } from './mutate.js';
 import { registerList } from './list.js';
 import { registerQemu } from './qemu.js';
+import { registerReport } from './report.js';
 import { missingBisectQemu, registerRun, UNTESTABLE } from './run.js';
 import { registerSchema } from './schema.js';
 import { registerShell } from './shell.js';
@@ -34,6 +35,7 @@ registerDoctor(program);
 registerSchema(program);
 registerMatrix(program);
 registerMutate(program);
+registerReport(program);
 
 try {
   await program.parseAsync();

@@ -131,4 +131,19 @@ describe('nvdimm-harness matrix', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('keeps only the cells whose id matches --cells', async () => {
+    const all = JSON.parse((await cli('--json')).stdout) as { include: { id: string; qemu: string; machine: string }[] };
+    const result = await cli('--json', '--cells', '^qemu-7\\.2-.*-pc-');
+    expect(result.exitCode, result.stderr).toBe(0);
+    const some = (JSON.parse(result.stdout) as typeof all).include;
+    expect(some.map((c) => c.id)).toEqual(all.include.filter((c) => c.qemu === '7.2' && c.machine === 'pc').map((c) => c.id));
+    expect(some.length).toBeGreaterThan(1);
+    const none = await cli('--cells', 'qemu-9\\.9');
+    expect(none.exitCode).toBe(1);
+    expect(none.stderr).toMatch(/no cell left to run \(--cells qemu-9\\.9\)$/);
+    const bad = await cli('--cells', '(');
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toMatch(/^error: option '--cells <regexp>' argument '\(' is invalid\. Invalid regular expression/);
+  });
 });

@@ -1,8 +1,18 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import { execa } from 'execa';
+import { isCellReport } from '../report/cell-report.js';
 import { imageNames } from '../images/recipe.js';
-import { computeCells, formatTable, githubMatrix, MatrixConfigError, parseMatrixConfig, type ScenarioRange } from '../ci/matrix.js';
+import {
+  computeCells,
+  formatTable,
+  githubMatrix,
+  MatrixConfigError,
+  parseMatrixConfig,
+  type Cell,
+  type ScenarioRange,
+} from '../ci/matrix.js';
 import { loadAll, ROOT, scenarioFiles } from './scenario-files.js';
 
 const MATRIX_CONFIG = 'ci/matrix.yaml';
@@ -15,19 +25,71 @@ export function registerMatrix(program: Command): void {
     )
     .option('--json', 'print {"include": [cells]} on one line, for GitHub Actions: strategy.matrix: ${{ fromJSON(...) }}')
     .option('--config <file>', `matrix configuration (default: ${MATRIX_CONFIG}); its scenario paths are relative to the repository root`)
+    .option('--cells <regexp>', 'only the cells whose id (qemu-7.2-debian-bookworm-pc-1of2) matches this regular expression', cellsPattern)
+    .option(
+      '--run',
+      `run the cells here one after another as CI does (ci/run-cell.sh), then their page (node ci/report.mjs) in ${REPORTS}/`,
+    )
     .addHelpText(
       'after',
       `
+Examples:
+  $ nvdimm-harness matrix --run                                  # every cell, then reports/matrix.html
+  $ nvdimm-harness matrix --run --cells '^qemu-7\.2-.*-pc-'       # QEMU 7.2 on every image, pc
+
 Run one cell locally exactly as CI does: ci/run-cell.sh QEMU IMAGE MACHINE SHARD SCENARIOS
 
-Exit status: 0 cells printed, 1 no cell left, 2 the configuration or a scenario file is malformed.`,
+Exit status: 0 cells printed (with --run: every cell passed), 1 no cell left (with --run: a cell failed),
+2 the configuration, a scenario file or an option is malformed.`,
     )
-    .action((opts: { json?: boolean; config?: string }) => {
-      process.exitCode = matrix(opts);
+    .action(async (opts: MatrixOptions) => {
+      process.exitCode = await matrix(opts);
     });
 }
 
-function matrix(opts: { json?: boolean; config?: string }): number {
+interface MatrixOptions {
+  json?: boolean;
+  config?: string;
+  cells?: RegExp;
+  run?: boolean;
+}
+
+/** Where ci/run-cell.sh writes each cell's report, and ci/report.mjs the page. */
+const REPORTS = 'reports';
+
+function cellsPattern(text: string): RegExp {
+  try {
+    return new RegExp(text);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+}
+
+/**
+ * Every cell in turn, as CI runs it (each one's run already keeps every core busy), then the page of them
+ * all. The reports of an earlier run are removed first, so that the page is of this run alone.
+ */
+async function runCells(cells: readonly Cell[]): Promise<number> {
+  const reports = join(ROOT, REPORTS);
+  if (existsSync(reports)) for (const f of readdirSync(reports).filter(isCellReport)) rmSync(join(reports, f));
+  let failed = 0;
+  for (const [i, c] of cells.entries()) {
+    console.error(`\nmatrix: cell ${i + 1} of ${cells.length}, ${c.id}`);
+    const r = await execa(join(ROOT, 'ci/run-cell.sh'), [c.qemu, c.image, c.machine, c.shard, c.scenarios], {
+      cwd: ROOT,
+      stdio: 'inherit',
+      reject: false,
+    });
+    if (r.exitCode !== 0) failed++;
+  }
+  const page = await execa('node', [join(ROOT, 'ci/report.mjs'), reports], { cwd: ROOT, stdio: 'inherit', reject: false });
+  console.error(
+    `matrix: ${cells.length - failed} of ${cells.length} cells passed; the page is ${relative(process.cwd(), join(reports, 'matrix.html'))}`,
+  );
+  return failed || page.exitCode !== 0 ? 1 : 0;
+}
+
+async function matrix(opts: MatrixOptions): Promise<number> {
   const path = opts.config ? resolve(opts.config) : join(ROOT, MATRIX_CONFIG);
   const shown = relative(process.cwd(), path) || path;
   let text: string;
@@ -63,12 +125,14 @@ function matrix(opts: { json?: boolean; config?: string }): number {
     console.error(`${shown}: ${(e as Error).message}`);
     return 2;
   }
-  const { cells, dropped } = result;
+  const { dropped } = result;
+  const cells = opts.cells ? result.cells.filter((c) => opts.cells!.test(c.id)) : result.cells;
   if (cells.length === 0) {
     console.error(formatTable(cells, dropped));
-    console.error(`${shown}: no cell left to run`);
+    console.error(`${shown}: no cell left to run${opts.cells ? ` (--cells ${opts.cells.source})` : ''}`);
     return 1;
   }
+  if (opts.run) return runCells(cells);
   console.log(opts.json ? JSON.stringify(githubMatrix(cells)) : formatTable(cells, dropped));
   return 0;
 }

@@ -1,6 +1,7 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SETTINGS } from '../settings.js';
 import { debianMirror, hostAptUris, parseAptSources } from './mirror.js';
@@ -12,19 +13,19 @@ describe('parseAptSources (deb822 .sources)', () => {
     const text = [
       '# Debian bookworm',
       'Types: deb deb-src',
-      'URIs: http://deb.debian.org/debian',
+      'URIs: http://mirror.example/debian',
       'Suites: bookworm bookworm-updates',
       'Components: main',
       'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg',
       '',
       '# URIs: http://commented.example/debian',
       'Types: deb',
-      'URIs: http://deb.debian.org/debian-security',
+      'URIs: http://mirror.example/debian-security',
       'Suites: bookworm-security',
       'Components: main',
       '',
     ].join('\n');
-    expect(parseAptSources(text, true)).toEqual(['http://deb.debian.org/debian', 'http://deb.debian.org/debian-security']);
+    expect(parseAptSources(text, true)).toEqual(['http://mirror.example/debian', 'http://mirror.example/debian-security']);
   });
 
   it('reads several URIs in one field, any case, https too, and drops non-http ones', () => {
@@ -33,7 +34,7 @@ describe('parseAptSources (deb822 .sources)', () => {
   });
 
   it('does not read one-line entries as deb822', () => {
-    expect(parseAptSources('deb http://deb.debian.org/debian bookworm main\n', true)).toEqual([]);
+    expect(parseAptSources('deb http://mirror.example/debian bookworm main\n', true)).toEqual([]);
   });
 });
 
@@ -41,22 +42,22 @@ describe('parseAptSources (one-line sources.list)', () => {
   it('reads deb lines, with or without [options], skipping deb-src and comments', () => {
     const text = [
       '# main archive',
-      'deb http://deb.debian.org/debian bookworm main contrib',
-      'deb-src http://deb.debian.org/debian bookworm main',
-      'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg arch=amd64] http://security.debian.org/debian-security bookworm-security main',
+      'deb http://mirror.example/debian bookworm main contrib',
+      'deb-src http://mirror.example/debian bookworm main',
+      'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg arch=amd64] http://security.example/debian-security bookworm-security main',
       '  deb   [arch=amd64]   https://mirror.example/debian/   bookworm main',
       '#deb http://old.example/debian bullseye main',
       '',
     ].join('\n');
     expect(parseAptSources(text, false)).toEqual([
-      'http://deb.debian.org/debian',
-      'http://security.debian.org/debian-security',
+      'http://mirror.example/debian',
+      'http://security.example/debian-security',
       'https://mirror.example/debian/',
     ]);
   });
 
   it('handles CRLF line ends', () => {
-    expect(parseAptSources('deb http://deb.debian.org/debian bookworm main\r\n', false)).toEqual(['http://deb.debian.org/debian']);
+    expect(parseAptSources('deb http://mirror.example/debian bookworm main\r\n', false)).toEqual(['http://mirror.example/debian']);
   });
 
   it('drops non-http archives', () => {
@@ -99,16 +100,16 @@ describe('debianMirror', () => {
     mkdirSync(join(aptEtc, 'sources.list.d'));
     writeFileSync(
       join(aptEtc, 'sources.list.d', 'debian.sources'),
-      'Types: deb\nURIs: http://deb.debian.org/debian-security\nSuites: bookworm-security\n\nTypes: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm\n',
+      'Types: deb\nURIs: http://mirror.example/debian-security\nSuites: bookworm-security\n\nTypes: deb\nURIs: http://mirror.example/debian\nSuites: bookworm\n',
     );
-    writeFileSync(join(aptEtc, 'sources.list'), 'deb http://archive.ubuntu.com/ubuntu jammy main\n');
-    expect(debianMirror(aptEtc)).toBe('http://deb.debian.org/debian');
+    writeFileSync(join(aptEtc, 'sources.list'), 'deb http://ubuntu-mirror.example/ubuntu jammy main\n');
+    expect(debianMirror(aptEtc)).toBe('http://mirror.example/debian');
   });
 
   it('fails with a message naming the variable and what it saw when there is no Debian archive', () => {
-    writeFileSync(join(aptEtc, 'sources.list'), 'deb http://archive.ubuntu.com/ubuntu jammy main\n');
+    writeFileSync(join(aptEtc, 'sources.list'), 'deb http://ubuntu-mirror.example/ubuntu jammy main\n');
     expect(() => debianMirror(aptEtc)).toThrow(`Set ${MIRROR_ENV}=http://your-mirror/debian`);
-    expect(() => debianMirror(aptEtc)).toThrow('saw: http://archive.ubuntu.com/ubuntu');
+    expect(() => debianMirror(aptEtc)).toThrow('saw: http://ubuntu-mirror.example/ubuntu');
     expect(() => debianMirror(aptEtc)).toThrow(`no Debian archive found in ${aptEtc}/sources.list`);
   });
 
@@ -118,7 +119,29 @@ describe('debianMirror', () => {
 
   it('treats an empty override as unset', () => {
     process.env[MIRROR_ENV] = '';
-    writeFileSync(join(aptEtc, 'sources.list'), 'deb http://deb.debian.org/debian bookworm main\n');
-    expect(debianMirror(aptEtc)).toBe('http://deb.debian.org/debian');
+    writeFileSync(join(aptEtc, 'sources.list'), 'deb http://mirror.example/debian bookworm main\n');
+    expect(debianMirror(aptEtc)).toBe('http://mirror.example/debian');
+  });
+});
+
+describe('the repository', () => {
+  it("names no package mirror's host: the mirror comes from the host's apt sources or a setting", async () => {
+    const root = join(import.meta.dirname, '../..');
+    const { stdout } = await execa('git', ['ls-files'], { cwd: root });
+    // Debian's and Ubuntu's archive hosts (deb., ftp.XX., security., archive., ...); package-lock.json names only npm's.
+    const host = /\b[a-z0-9.-]+\.(?:debian\.(?:org|net)|ubuntu\.com)\b/i;
+    const named = stdout
+      .split('\n')
+      .filter((f) => f && f !== 'package-lock.json')
+      .flatMap((f) => {
+        let text: string;
+        try {
+          text = readFileSync(join(root, f), 'utf8');
+        } catch {
+          return []; // listed but deleted in the work tree
+        }
+        return text.split('\n').flatMap((line, i) => (host.test(line) ? [`${f}:${i + 1}: ${line.trim()}`] : []));
+      });
+    expect(named).toEqual([]);
   });
 });
