@@ -342,7 +342,7 @@ describe('the cells', () => {
       '',
       '3 cells: 2 QEMU versions, 3 images, 2 machine types',
       'dropped: QEMU 5.2 with debian-sid on q35 for x: why',
-      'run one locally as CI does: ci/run-cell.sh QEMU IMAGE MACHINE SHARD SCENARIOS',
+      'run one locally as CI does: node ci/run-cell.mjs QEMU IMAGE MACHINE SHARD SCENARIOS',
     ]);
     expect(formatTable(cells.slice(9, 11), []).split('\n')).toContain('2 cells: 1 QEMU version, 2 images, 1 machine type');
   });

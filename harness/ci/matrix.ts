@@ -188,7 +188,7 @@ export interface DroppedCell {
   reason: string;
 }
 
-/** The id ci/run-cell.sh derives from its arguments, and so names its report and artifacts. */
+/** The id ci/run-cell.mjs derives from its arguments, and so names its report and artifacts. */
 export function cellId(qemu: string, image: string, machine: string, shard: string): string {
   return `qemu-${qemu}-${image}-${machine}-${shard.replace('/', 'of')}`;
 }
@@ -279,6 +279,6 @@ export function formatTable(cells: readonly Cell[], dropped: readonly DroppedCel
     `${cells.length} cells: ${plural(qemus, 'QEMU version')}, ${plural(images, 'image')}, ${plural(machines, 'machine type')}`,
   );
   for (const d of dropped) lines.push(`dropped: QEMU ${d.qemu} with ${d.image} on ${d.machine} for ${d.scenarios}: ${d.reason}`);
-  lines.push('run one locally as CI does: ci/run-cell.sh QEMU IMAGE MACHINE SHARD SCENARIOS');
+  lines.push('run one locally as CI does: node ci/run-cell.mjs QEMU IMAGE MACHINE SHARD SCENARIOS');
   return lines.join('\n');
 }

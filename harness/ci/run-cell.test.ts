@@ -1,9 +1,9 @@
 /**
- * ci/run-cell.sh runs the documented command, with the cell's report and artifacts paths, and exits with
- * the run's status. It runs here in a copy of the repository's layout with a fake `node` first on PATH,
- * which records how it was called: no guest boots.
+ * ci/run-cell.mjs runs the documented command, with the cell's report and artifacts paths, and exits with
+ * the run's status. It runs here (by this node) in a copy of the repository's layout, with zx in its
+ * node_modules and a fake `node` first on PATH, which records how the harness was called: no guest boots.
  */
-import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -16,8 +16,9 @@ let repo: string;
 beforeAll(async () => {
   repo = await mkdtemp(join(tmpdir(), 'nvh-run-cell-test-'));
   await mkdir(join(repo, 'ci'));
-  await copyFile(join(ROOT, 'ci/run-cell.sh'), join(repo, 'ci/run-cell.sh'));
-  await chmod(join(repo, 'ci/run-cell.sh'), 0o755);
+  await copyFile(join(ROOT, 'ci/run-cell.mjs'), join(repo, 'ci/run-cell.mjs'));
+  // A copy, not a link: the script's `import 'zx'` resolves from where the script is.
+  await cp(join(ROOT, 'node_modules/zx'), join(repo, 'node_modules/zx'), { recursive: true });
   await mkdir(join(repo, 'fakebin'));
   const fake = `#!/usr/bin/env bash
 { printf '%s\\n' "$PWD" "$NVDIMM_HARNESS_ARTIFACTS" "$@"; } > "$FAKE_NODE_LOG"
@@ -32,7 +33,8 @@ afterAll(async () => {
 
 async function runCell(args: string[], exit = 0, env: Record<string, string> = {}) {
   const log = join(repo, `node-${Math.random().toString(36).slice(2)}.log`);
-  const result = await execa(join(repo, 'ci/run-cell.sh'), args, {
+  // This node, by its path: the fake one on PATH only stands in for the harness run the script starts.
+  const result = await execa(process.execPath, [join(repo, 'ci/run-cell.mjs'), ...args], {
     cwd: tmpdir(), // the script finds the repository from its own path
     env: { PATH: `${join(repo, 'fakebin')}:${process.env.PATH}`, FAKE_NODE_LOG: log, FAKE_NODE_EXIT: String(exit), ...env },
     reject: false,
@@ -44,7 +46,7 @@ async function runCell(args: string[], exit = 0, env: Record<string, string> = {
   return { exitCode: result.exitCode, stderr: result.stderr, node: lines && { cwd: lines[0], artifacts: lines[1], argv: lines.slice(2) } };
 }
 
-describe('ci/run-cell.sh', () => {
+describe('ci/run-cell.mjs', () => {
   it('runs the cell as CI does, named as `nvdimm-harness matrix` names it', async () => {
     const id = cellId('10.0', 'debian-trixie', 'q35', '2/2');
     expect(id).toBe('qemu-10.0-debian-trixie-q35-2of2');
@@ -127,8 +129,8 @@ describe('ci/run-cell.sh', () => {
       expect(exitCode).toBe(2);
       expect(stderr.split('\n')).toEqual(
         expect.arrayContaining([
-          '  ci/run-cell.sh QEMU IMAGE MACHINE SHARD [SCENARIOS]',
-          '  ci/run-cell.sh 7.2 debian-bookworm q35 1/2 scenarios',
+          '  node ci/run-cell.mjs QEMU IMAGE MACHINE SHARD [SCENARIOS]',
+          '  node ci/run-cell.mjs 7.2 debian-bookworm q35 1/2 scenarios',
         ]),
       );
       expect(stderr).toContain('MACHINE a machine type (pc or q35)');
@@ -139,7 +141,7 @@ describe('ci/run-cell.sh', () => {
   it('refuses a shard that is not i/n without running anything', async () => {
     const { exitCode, stderr, node } = await runCell(['7.2', 'debian-bookworm', 'pc', 'x']);
     expect(exitCode).toBe(2);
-    expect(stderr).toBe('run-cell.sh: SHARD must be i/n, e.g. 1/2, not "x"');
+    expect(stderr).toBe('run-cell.mjs: SHARD must be i/n, e.g. 1/2, not "x"');
     expect(node).toBeUndefined();
   });
 
@@ -152,7 +154,7 @@ describe('ci/run-cell.sh', () => {
   ])('refuses the machine type of %j in one line without running anything', async (args, machine) => {
     const { exitCode, stderr, node } = await runCell(args);
     expect(exitCode).toBe(2);
-    expect(stderr).toBe(`run-cell.sh: MACHINE must be pc or q35, not "${machine}" (arguments: QEMU IMAGE MACHINE SHARD [SCENARIOS])`);
+    expect(stderr).toBe(`run-cell.mjs: MACHINE must be pc or q35, not "${machine}" (arguments: QEMU IMAGE MACHINE SHARD [SCENARIOS])`);
     expect(node).toBeUndefined();
   });
 });

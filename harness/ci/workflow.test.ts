@@ -1,6 +1,6 @@
 /**
  * ci/nightly.yml is a valid GitHub Actions workflow, and it runs what a local run runs: its cells come from
- * `nvdimm-harness matrix --json`, and each cell job runs ci/run-cell.sh with the cell's values.
+ * `nvdimm-harness matrix --json`, and each cell job runs ci/run-cell.mjs with the cell's values.
  */
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -67,11 +67,11 @@ describe('ci/nightly.yml', () => {
     expect(cell.strategy).toEqual({ 'fail-fast': false, matrix: '${{ fromJSON(needs.matrix.outputs.cells) }}' });
   });
 
-  it('runs ci/run-cell.sh with the cell, as a local run does', () => {
-    const runs = cell.steps.filter((s) => s.run?.includes('run-cell.sh'));
+  it('runs ci/run-cell.mjs with the cell, as a local run does', () => {
+    const runs = cell.steps.filter((s) => s.run?.includes('run-cell.mjs'));
     expect(runs).toHaveLength(1);
     const [step] = runs;
-    expect(step!.run).toBe('ci/run-cell.sh "$QEMU" "$IMAGE" "$MACHINE" "$SHARD" "$SCENARIOS"');
+    expect(step!.run).toBe('node ci/run-cell.mjs "$QEMU" "$IMAGE" "$MACHINE" "$SHARD" "$SCENARIOS"');
     expect(step!.env).toEqual({
       QEMU: '${{ matrix.qemu }}',
       IMAGE: '${{ matrix.image }}',
@@ -79,15 +79,17 @@ describe('ci/nightly.yml', () => {
       SHARD: '${{ matrix.shard }}',
       SCENARIOS: '${{ matrix.scenarios }}',
     });
-    // Each argument lands in the script's variable of the same name: qemu=$1, image=$2, machine=$3, ...
-    const script = readFileSync(join(ROOT, 'ci/run-cell.sh'), 'utf8');
-    const positions = Object.fromEntries([...script.matchAll(/^(\w+)=\$\{?(\d)\b/gm)].map(([, name, n]) => [name!, Number(n)]));
+    // Each argument lands in the script's variable of the same name: qemu = args[0], image = args[1], ...
+    const script = readFileSync(join(ROOT, 'ci/run-cell.mjs'), 'utf8');
+    const positions = Object.fromEntries(
+      [...script.matchAll(/^const (\w+) = args\[(\d)\]/gm)].map(([, name, i]) => [name!, Number(i) + 1]),
+    );
     expect(positions).toEqual({ qemu: 1, image: 2, machine: 3, shard: 4, scenarios: 5 });
     const args = [...step!.run!.matchAll(/"\$(\w+)"/g)].map(([, v]) => v!);
     for (const [name, n] of Object.entries(positions)) expect(step!.env![args[n - 1]!]).toBe(`\${{ matrix.${name} }}`);
     // Nothing else runs the harness.
     expect(cell.steps.filter((s) => s.run?.includes('nvdimm-harness'))).toEqual([]);
-    accessSync(join(ROOT, 'ci/run-cell.sh'), constants.X_OK);
+    accessSync(join(ROOT, 'ci/run-cell.mjs'), constants.X_OK);
   });
 
   it('reads only keys a cell of `nvdimm-harness matrix --json` has', () => {
@@ -100,16 +102,17 @@ describe('ci/nightly.yml', () => {
     for (const c of cells) expect(Object.keys(c)).toEqual(expect.arrayContaining([...used]));
   });
 
-  it('uploads the files run-cell.sh writes: the report always, the logs on failure', () => {
+  it('uploads the files run-cell.mjs writes: the report always, the logs on failure', () => {
     const uploads = cell.steps.filter((s) => s.uses?.startsWith('actions/upload-artifact@'));
     expect(uploads.map((u) => [u.uses, u.if, u.with?.path])).toEqual([
       ['actions/upload-artifact@v4', 'always()', 'reports/junit-${{ matrix.id }}.xml'],
       ['actions/upload-artifact@v4', 'failure()', 'artifacts/${{ matrix.id }}/'],
     ]);
-    const script = readFileSync(join(ROOT, 'ci/run-cell.sh'), 'utf8');
+    const script = readFileSync(join(ROOT, 'ci/run-cell.mjs'), 'utf8');
     // ${out} is empty unless NVDIMM_HARNESS_CELL_OUTPUT is set, which the workflow does not set.
-    expect(script).toContain('report="${out}reports/junit-${cell}.xml"');
-    expect(script).toContain('NVDIMM_HARNESS_ARTIFACTS="${out}artifacts/${cell}"');
+    expect(script).toContain('const report = `${out}reports/junit-${cell}.xml`;');
+    expect(script).toContain('const artifacts = `${out}artifacts/${cell}`;');
+    expect(script).toContain('NVDIMM_HARNESS_ARTIFACTS: artifacts');
     expect(SOURCE).not.toContain('NVDIMM_HARNESS_CELL_OUTPUT');
   });
 

@@ -101,7 +101,7 @@ describe('nvdimm-harness matrix', () => {
     expect(lines[1]).toMatch(/^5\.2 +debian-bookworm +pc +1\/2 +scenarios$/);
     expect(lines).toContainEqual(expect.stringMatching(/^11\.1 +debian-bookworm +q35 +2\/2 +scenarios$/));
     expect(result.stdout).toContain('22 cells: 4 QEMU versions, 4 images, 2 machine types');
-    expect(result.stdout).toContain('ci/run-cell.sh QEMU IMAGE MACHINE SHARD SCENARIOS');
+    expect(result.stdout).toContain('node ci/run-cell.mjs QEMU IMAGE MACHINE SHARD SCENARIOS');
   });
 
   it('reports a malformed configuration as file:line:column and exits 2', async () => {

@@ -28,7 +28,7 @@ export function registerMatrix(program: Command): void {
     .option('--cells <regexp>', 'only the cells whose id (qemu-7.2-debian-bookworm-pc-1of2) matches this regular expression', cellsPattern)
     .option(
       '--run',
-      `run the cells here one after another as CI does (ci/run-cell.sh), then their page (node ci/report.mjs) in ${REPORTS}/`,
+      `run the cells here one after another as CI does (node ci/run-cell.mjs), then their page (node ci/report.mjs) in ${REPORTS}/`,
     )
     .addHelpText(
       'after',
@@ -37,7 +37,7 @@ Examples:
   $ nvdimm-harness matrix --run                                  # every cell, then reports/matrix.html
   $ nvdimm-harness matrix --run --cells '^qemu-7\.2-.*-pc-'       # QEMU 7.2 on every image, pc
 
-Run one cell locally exactly as CI does: ci/run-cell.sh QEMU IMAGE MACHINE SHARD SCENARIOS
+Run one cell locally exactly as CI does: node ci/run-cell.mjs QEMU IMAGE MACHINE SHARD SCENARIOS
 
 Exit status: 0 cells printed (with --run: every cell passed), 1 no cell left (with --run: a cell failed),
 2 the configuration, a scenario file or an option is malformed.`,
@@ -54,7 +54,7 @@ interface MatrixOptions {
   run?: boolean;
 }
 
-/** Where ci/run-cell.sh writes each cell's report, and ci/report.mjs the page. */
+/** Where ci/run-cell.mjs writes each cell's report, and ci/report.mjs the page. */
 const REPORTS = 'reports';
 
 function cellsPattern(text: string): RegExp {
@@ -75,7 +75,7 @@ async function runCells(cells: readonly Cell[]): Promise<number> {
   let failed = 0;
   for (const [i, c] of cells.entries()) {
     console.error(`\nmatrix: cell ${i + 1} of ${cells.length}, ${c.id}`);
-    const r = await execa(join(ROOT, 'ci/run-cell.sh'), [c.qemu, c.image, c.machine, c.shard, c.scenarios], {
+    const r = await execa('node', [join(ROOT, 'ci/run-cell.mjs'), c.qemu, c.image, c.machine, c.shard, c.scenarios], {
       cwd: ROOT,
       stdio: 'inherit',
       reject: false,

@@ -4,7 +4,7 @@ import { EVIDENCE_HEADER } from '../vitest/project.js';
 import { parseXml, XmlError, type XmlElement } from './xml.js';
 
 /**
- * One cell's report (a shard of QEMU build x image x machine type), as `ci/run-cell.sh` writes it, read
+ * One cell's report (a shard of QEMU build x image x machine type), as `ci/run-cell.mjs` writes it, read
  * into the steps of each scenario file it ran. JUnit is what CI uploads; vitest's JSON (`run --reporter
  * json`) is read too, but carries no boot times, skip reasons or evidence.
  */
@@ -55,7 +55,7 @@ export interface CellReport {
 
 export class ReportError extends Error {}
 
-/** `...qemu-7.2-debian-bookworm-pc-1of2.xml`, as ci/run-cell.sh names a cell's report (harness/ci/matrix.ts, cellId). */
+/** `...qemu-7.2-debian-bookworm-pc-1of2.xml`, as ci/run-cell.mjs names a cell's report (harness/ci/matrix.ts, cellId). */
 const CELL_FILE = new RegExp(`qemu-([^-/]+)-([A-Za-z0-9][A-Za-z0-9._-]*)-(${MACHINE_TYPES.join('|')})-(\\d+)of(\\d+)\\.(xml|json)$`);
 
 /** Whether a file name is a cell's report; other files among the artifacts are not read. */

@@ -80,5 +80,5 @@ export const cxlGated = junit([
   },
 ]);
 
-/** A cell's report file name, as ci/run-cell.sh writes it. */
+/** A cell's report file name, as ci/run-cell.mjs writes it. */
 export const cellFile = (qemu: string, machine = 'pc', shard = '1of1') => `junit-qemu-${qemu}-debian-bookworm-${machine}-${shard}.xml`;

@@ -1,5 +1,5 @@
 /**
- * The matrix page in a real browser, from real reports: two cells run here through ci/run-cell.sh (QEMU 7.2
+ * The matrix page in a real browser, from real reports: two cells run here through ci/run-cell.mjs (QEMU 7.2
  * with three scenario files, one of them failing on purpose; QEMU 10.0 with one), then their page made by
  * `node ci/report.mjs` as the nightly workflow makes it, opened from disk in Debian's headless Chromium. A screenshot
  * of the page, and the page, are kept in the artifacts folder.
@@ -59,7 +59,7 @@ beforeAll(async () => {
     ['7.2', wide],
     ['10.0', narrow],
   ] as const) {
-    const r = await execa(join(ROOT, 'ci/run-cell.sh'), [qemu, 'debian-bookworm', 'pc', '1/1', scenarios], {
+    const r = await execa('node', [join(ROOT, 'ci/run-cell.mjs'), qemu, 'debian-bookworm', 'pc', '1/1', scenarios], {
       env: { NVDIMM_HARNESS_CELL_OUTPUT: dir, FORCE_COLOR: '0' },
       all: true,
       reject: false,

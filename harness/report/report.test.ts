@@ -41,7 +41,7 @@ describe('parseXml', () => {
 });
 
 describe('readCellReport', () => {
-  it('takes the cell from the file name, as ci/run-cell.sh writes it', () => {
+  it('takes the cell from the file name, as ci/run-cell.mjs writes it', () => {
     const r = readCellReport(`downloaded/junit-qemu-10.0-debian-trixie-q35-2of2/${cell('10.0', 'q35', '2of2')}`, basicPassing());
     expect(r.column).toEqual({ id: 'qemu-10.0-debian-bookworm-q35', qemu: '10.0', image: 'debian-bookworm', machine: 'q35' });
     expect(r.shard).toBe('2/2');
