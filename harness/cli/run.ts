@@ -1,20 +1,25 @@
 import { extname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { createVitest, type Vitest } from 'vitest/node';
+import type { Vitest } from 'vitest/node';
 import type { RunnerTask } from 'vitest';
 import { sweepStaleRunDirs } from '../engine/janitor.js';
 import { EnvironmentError } from '../errors.js';
 import { findQemu } from '../qemu/binary.js';
 import { terminateDescendants } from '../engine/descendants.js';
 import { addSettingOptions, exportSettings, setting } from '../settings.js';
-import { ProgressReporter } from '../vitest/progress-reporter.js';
 import { scenarioPlugin } from '../vitest/plugin.js';
 import { scenarioTestOptions } from '../vitest/project.js';
 import { loadAll, ROOT, scenarioFiles } from './scenario-files.js';
 
+/**
+ * vitest (and the progress reporter built on it) is loaded only when scenarios run: every other command
+ * starts in a fraction of the time.
+ */
+const progressReporter = async () => new (await import('../vitest/progress-reporter.js')).ProgressReporter();
+
 const REPORTERS = {
-  pretty: () => new ProgressReporter(),
+  pretty: progressReporter,
   // The root suite is the project, not vitest's "vitest tests"; skip reasons are testcase properties.
   junit: () => ['junit', { suiteName: 'nvdimm-harness' }] as ['junit', { suiteName: string }],
   json: () => 'json' as const,
@@ -145,6 +150,7 @@ async function run(args: string[], opts: RunOptions): Promise<number> {
     }
   }
   const name = reporter as ReporterName;
+  const { createVitest } = await import('vitest/node');
   const vitest = await createVitest(
     'test',
     {
@@ -158,7 +164,7 @@ async function run(args: string[], opts: RunOptions): Promise<number> {
       ...scenarioTestOptions,
       // The readable progress stays on the terminal (stderr) while a junit or json report goes to stdout or its file.
       reporters:
-        name === 'pretty' ? [REPORTERS.pretty()] : opts.outputFile ? [new ProgressReporter(), REPORTERS[name]()] : [REPORTERS[name]()],
+        name === 'pretty' ? [await progressReporter()] : opts.outputFile ? [await progressReporter(), REPORTERS[name]()] : [REPORTERS[name]()],
       outputFile: opts.outputFile,
       shard: opts.shard,
     },
