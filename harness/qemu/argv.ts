@@ -48,10 +48,8 @@ export function qemuArgv(machine: PlannedMachine, spec: Launch): string[] {
     // since the kernel has far fewer CPU features to probe and patch in.
     // With CXL, the hypervisor CPUID bit off: kernels from 6.3 on refuse to commit a CXL region when they
     // cannot flush CPU caches across it, which they assume of any VM ("Failed to synchronize CPU cache state").
-    // Except where a device is to be hot-plugged into a PCIe root port: with QEMU 5.2 on q35 the guest missed
-    // that hotplug (the device never appeared) in 3 of 7 runs with qemu64, and in none of 4 with max.
     '-cpu',
-    `${spec.accel === 'kvm' ? 'host' : machine.hotplugPorts.length > 0 ? 'max' : TCG_CPU}${machine.cxl ? ',hypervisor=off' : ''}`,
+    `${spec.accel === 'kvm' ? 'host' : TCG_CPU}${machine.cxl ? ',hypervisor=off' : ''}`,
     '-smp',
     String(machine.cpus),
     '-m',
