@@ -29,7 +29,7 @@ import { Guest, type GuestOptions } from '../harness/guest/guest.js';
 import { NDCTL_LIST, parseNdctlList } from '../harness/guest/ndctl.js';
 import { runKeyPair } from '../harness/guest/ssh.js';
 import { guestImage } from '../harness/images/build.js';
-import { qemuArgv } from '../harness/qemu/argv.js';
+import { qemuArgv, type Launch } from '../harness/qemu/argv.js';
 import { hotplug } from '../harness/qemu/hotplug.js';
 import { shellCommand } from '../harness/qemu/process.js';
 import { parseScenario } from '../harness/scenario/load.js';
@@ -107,21 +107,26 @@ function guestOptions(env: Environment, p: Plan, name: string, dir: string): Gue
   };
 }
 
+/** How the harness would start the bench guest, for the boots that start QEMU themselves. */
+function launch(env: Environment, qmpSocket: string, sshPort: number, append: string[]): Launch {
+  return {
+    kernel: env.image.vmlinux,
+    initramfs: env.image.initramfs,
+    append,
+    accel: env.accel.accel,
+    qmpSocket,
+    sshPort,
+    firmware: env.qemu.firmware,
+  };
+}
+
 /**
  * The harness's own QEMU command line (changed as the candidate says), started directly, until `NVH-READY` is
  * on its serial console; with the CPU time QEMU used until then.
  */
 async function floorBoot(env: Environment, p: Plan, dir: string, port: number, c = BASELINE): Promise<{ ms: number; cpuMs: number }> {
   const machine = c.ram === undefined ? p.machines.one! : { ...p.machines.one!, memory: { ...p.machines.one!.memory, ram: c.ram } };
-  const argv = qemuArgv(machine, {
-    kernel: env.image.vmlinux,
-    initramfs: env.image.initramfs,
-    append: [`nvh.authkey=${runKeyPair().publicBlob}`, ...c.append],
-    accel: env.accel.accel,
-    qmpSocket: join(dir, 'floor.qmp'),
-    sshPort: port,
-    firmware: env.qemu.firmware,
-  });
+  const argv = qemuArgv(machine, launch(env, join(dir, 'floor.qmp'), port, [`nvh.authkey=${runKeyPair().publicBlob}`, ...c.append]));
   if (c.cpu) argv[argv.indexOf('-cpu') + 1] = c.cpu;
   if (c.bios) argv.push('-bios', c.bios);
   const started = Date.now();
@@ -179,15 +184,9 @@ async function rawBoot(env: Environment, p: Plan, dir: string, port: number): Pr
   const keys = runKeyPair();
   const keyFile = join(dir, 'id');
   await writeFile(keyFile, keys.private, { mode: 0o600 });
-  const argv = qemuArgv(p.machines.one!, {
-    kernel: env.image.vmlinux,
-    initramfs: env.image.initramfs,
-    append: [`nvh.authkey=${keys.publicBlob}`],
-    accel: env.accel.accel,
-    qmpSocket: join(dir, 'raw.qmp'),
-    sshPort: port,
-    firmware: env.qemu.firmware,
-  }).map((a) => (a === 'stdio' ? 'null' : a));
+  const argv = qemuArgv(p.machines.one!, launch(env, join(dir, 'raw.qmp'), port, [`nvh.authkey=${keys.publicBlob}`])).map((a) =>
+    a === 'stdio' ? 'null' : a,
+  );
   const qemu = shellCommand(env.qemu.command, [...env.qemu.prefix, ...argv], env.qemu.env);
   const ssh = `ssh -q -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=1 -i ${keyFile} -p ${port} root@127.0.0.1 true`;
   const script = `${qemu} & pid=$!; until ${ssh}; do sleep 0.05; done; kill $pid; wait $pid`;
@@ -212,7 +211,7 @@ async function twoGuestBoot(env: Environment, p: Plan, dir: string): Promise<num
 /** One NVDIMM hot-plugged over QMP into a booted guest: QEMU's answer, then the guest listing one more DIMM. */
 async function hotplugOnce(env: Environment, p: Plan, dir: string): Promise<{ qmpMs: number; seenMs: number }> {
   const step = p.steps[1]!;
-  if (step.action !== 'hotplug') throw new Error('the bench plan\'s second step is its hotplug');
+  if (step.action !== 'hotplug') throw new Error("the bench plan's second step is its hotplug");
   const guest = await Guest.boot(guestOptions(env, p, 'one', dir));
   const dimms = async () => parseNdctlList((await guest.exec(NDCTL_LIST)).stdout).dimms.length;
   try {
@@ -259,7 +258,10 @@ async function main(): Promise<void> {
     const overhead = median(harness.map((h) => h.totalMs)) - median(floor);
     results.boot = {
       floor: { ...summary(floor), qemuCpu: summary(floorCpu) },
-      harness: { ...summary(harness.map((h) => h.totalMs)), phasesMedianMs: { spawn: phase('spawnMs'), console: phase('consoleMs'), connect: phase('connectMs'), exec: phase('execMs') } },
+      harness: {
+        ...summary(harness.map((h) => h.totalMs)),
+        phasesMedianMs: { spawn: phase('spawnMs'), console: phase('consoleMs'), connect: phase('connectMs'), exec: phase('execMs') },
+      },
       raw: summary(raw),
       harnessOverFloorMs: overhead,
       harnessOverFloorRatio: +(median(harness.map((h) => h.totalMs)) / median(floor)).toFixed(3),
@@ -276,7 +278,9 @@ async function main(): Promise<void> {
       }
       results.twoGuests = summary(two);
       results.hotplug = { qmp: summary(plugs.map((h) => h.qmpMs)), seen: summary(plugs.map((h) => h.seenMs)) };
-      console.log(`two guests at once, median of ${n}: ${median(two)} ms; one NVDIMM hot-plugged until the guest lists it: ${median(plugs.map((h) => h.seenMs))} ms`);
+      console.log(
+        `two guests at once, median of ${n}: ${median(two)} ms; one NVDIMM hot-plugged until the guest lists it: ${median(plugs.map((h) => h.seenMs))} ms`,
+      );
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -343,8 +347,16 @@ async function compareCandidates(env: Environment, n: number, results: Record<st
     // In how many rounds the candidate beat the harness's line booted just before it.
     fasterRounds: runs[k]!.ms.filter((ms, i) => ms < runs[0]!.ms[i]!).length,
   }));
-  for (const r of results.candidates as { spec: string; floor: { medianMs: number }; qemuCpu: { medianMs: number }; gainMs: number; fasterRounds: number }[])
-    console.log(`${r.spec}: floor median ${r.floor.medianMs} ms, QEMU CPU ${r.qemuCpu.medianMs} ms, gain ${r.gainMs} ms, faster in ${r.fasterRounds}/${n} rounds`);
+  for (const r of results.candidates as {
+    spec: string;
+    floor: { medianMs: number };
+    qemuCpu: { medianMs: number };
+    gainMs: number;
+    fasterRounds: number;
+  }[])
+    console.log(
+      `${r.spec}: floor median ${r.floor.medianMs} ms, QEMU CPU ${r.qemuCpu.medianMs} ms, gain ${r.gainMs} ms, faster in ${r.fasterRounds}/${n} rounds`,
+    );
   await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`figures written to ${out}`);
 }

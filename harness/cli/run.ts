@@ -164,7 +164,11 @@ async function run(args: string[], opts: RunOptions): Promise<number> {
       ...scenarioTestOptions,
       // The readable progress stays on the terminal (stderr) while a junit or json report goes to stdout or its file.
       reporters:
-        name === 'pretty' ? [await progressReporter()] : opts.outputFile ? [await progressReporter(), REPORTERS[name]()] : [REPORTERS[name]()],
+        name === 'pretty'
+          ? [await progressReporter()]
+          : opts.outputFile
+            ? [await progressReporter(), REPORTERS[name]()]
+            : [REPORTERS[name]()],
       outputFile: opts.outputFile,
       shard: opts.shard,
     },
@@ -175,12 +179,14 @@ async function run(args: string[], opts: RunOptions): Promise<number> {
   // run directories of workers that died outright go. First in line: vitest's own exit listener calls
   // process.exit() again, which ends the listeners there.
   process.prependOnceListener('exit', () => sweepStaleRunDirs());
-  let checked: number;
+  let steps: RunnerTask[];
   let errors: unknown[];
   try {
     await vitest.start();
-    checked = countRun(vitest.state.getFiles());
-    errors = [...failures(vitest.state.getFiles()), ...vitest.state.getUnhandledErrors()];
+    steps = stepsOf(vitest.state.getFiles());
+    // The errors of the steps that failed, and those vitest caught outside any step.
+    const failed = steps.filter((t) => t.result?.state === 'fail');
+    errors = [...failed.flatMap((t) => t.result?.errors ?? []), ...vitest.state.getUnhandledErrors()];
   } finally {
     await vitest.close();
   }
@@ -188,7 +194,8 @@ async function run(args: string[], opts: RunOptions): Promise<number> {
     console.error('nvdimm-harness: cannot test this revision: every failure is the build under test not starting a guest (exit 125)');
     return UNTESTABLE;
   }
-  if (checked === 0) {
+  // Steps that ran to a verdict (passed or failed), not skipped.
+  if (!steps.some((t) => t.result?.state === 'pass' || t.result?.state === 'fail')) {
     console.error(
       `nvdimm-harness: no check ran${opts.filter !== undefined ? `: the filter /${opts.filter}/ matches no step` : ': every step was skipped'}; that is not a pass`,
     );
@@ -197,18 +204,9 @@ async function run(args: string[], opts: RunOptions): Promise<number> {
   return process.exitCode === undefined || process.exitCode === 0 ? 0 : 1;
 }
 
-/** The errors of the steps that failed. */
-function failures(tasks: RunnerTask[]): unknown[] {
-  return tasks.flatMap((t) => (t.type === 'test' ? (t.result?.state === 'fail' ? (t.result.errors ?? []) : []) : 'tasks' in t ? failures(t.tasks) : []));
-}
-
-/** Steps that ran to a verdict (passed or failed), not skipped. */
-function countRun(tasks: RunnerTask[]): number {
-  return tasks.reduce(
-    (n, t) =>
-      n + (t.type === 'test' ? (t.result?.state === 'pass' || t.result?.state === 'fail' ? 1 : 0) : 'tasks' in t ? countRun(t.tasks) : 0),
-    0,
-  );
+/** Every step (a vitest test) in these files and suites. */
+function stepsOf(tasks: RunnerTask[]): RunnerTask[] {
+  return tasks.flatMap((t) => (t.type === 'test' ? [t] : 'tasks' in t ? stepsOf(t.tasks) : []));
 }
 
 /**

@@ -44,7 +44,8 @@ export function qemuArgv(machine: PlannedMachine, spec: Launch): string[] {
     spec.accel,
     // Under TCG, QEMU's baseline CPU plus RDRAND: RDRAND makes the guest's entropy pool ready at once instead
     // of ~1 s later, when sshd could make its host key; the baseline model instead of "max" boots the guest
-    // ~0.7 s (18%) faster (QEMU start to NVH-READY, median of 10 interleaved boots each, `bench/floor`),
+    // ~0.7 s (18%) faster (QEMU start to NVH-READY, median of 10 interleaved boots each; measure it again with
+    // `npm run bench -- --candidate cpu=max`),
     // since the kernel has far fewer CPU features to probe and patch in.
     // With CXL, the hypervisor CPUID bit off: kernels from 6.3 on refuse to commit a CXL region when they
     // cannot flush CPU caches across it, which they assume of any VM ("Failed to synchronize CPU cache state").

@@ -150,16 +150,16 @@ export function plan(
     // Without a size, QEMU maps the file from `offset` to its end.
     return { id: `mem-${id}`, kind: 'file', file, path: file.path, size: b.size ?? file.size - (b.offset ?? 0), share: b.share, ...given };
   };
-  const nvdimm = (n: { id: string; backend: BackendSpec; 'label-size'?: number; unarmed?: boolean; node?: number; uuid?: string }): PlannedNvdimm => {
+  const nvdimm = (n: {
+    id: string;
+    backend: BackendSpec;
+    'label-size'?: number;
+    unarmed?: boolean;
+    node?: number;
+    uuid?: string;
+  }): PlannedNvdimm => {
     const backend = backendOf(n.id, n.backend);
-    const options = {
-      id: n.id,
-      backend,
-      labelSize: n['label-size'],
-      ...(n.unarmed === undefined ? {} : { unarmed: n.unarmed }),
-      ...(n.node === undefined ? {} : { node: n.node }),
-      ...(n.uuid === undefined ? {} : { uuid: n.uuid }),
-    };
+    const options = { id: n.id, backend, labelSize: n['label-size'], unarmed: n.unarmed, node: n.node, uuid: n.uuid };
     return {
       kind: 'nvdimm',
       ...options,
