@@ -11,13 +11,14 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { EnvironmentError } from './errors.js';
 import { buildFor, QEMU_BUILDS } from './qemu/versions.js';
 import { imageNames } from './images/recipe.js';
+import { ARCH_NAMES, ARCHES, MACHINE_TYPES, type Arch, type MachineType } from './arch.js';
+
+export { MACHINE_TYPES, type MachineType };
 
 /** Memory a scenario file may take at once: two 512 MiB guests and QEMU's own, with room to spare. */
 const MEMORY_PER_JOB = 2 * 2 ** 30;
 
 export type Accel = 'kvm' | 'tcg';
-export const MACHINE_TYPES = ['pc', 'q35'] as const;
-export type MachineType = (typeof MACHINE_TYPES)[number];
 export type AccelChoice = Accel | 'auto';
 export type KeepMode = 'never' | 'always' | 'failure';
 
@@ -79,12 +80,19 @@ export const SETTINGS = {
     parse: choice<AccelChoice>(['auto', 'kvm', 'tcg']),
     fallback: (): AccelChoice => 'auto',
   },
+  arch: {
+    env: 'NVDIMM_HARNESS_ARCH',
+    flag: '--arch <arch>',
+    help: 'guest architecture: amd64 or arm64 (qemu-system-aarch64 under TCG, `virt` machine, UEFI); default amd64; scenarios not for it are skipped',
+    parse: choice<Arch>(ARCH_NAMES),
+    fallback: (): Arch => 'amd64',
+  },
   machine: {
     env: 'NVDIMM_HARNESS_MACHINE',
     flag: '--machine <type>',
-    help: 'machine type of every guest that does not name one: pc or q35 (default pc); scenarios not for it are skipped',
+    help: 'machine type of every guest that does not name one: pc or q35 on amd64 (default pc), virt on arm64; scenarios not for it are skipped',
     parse: choice<MachineType>(MACHINE_TYPES),
-    fallback: (): MachineType => 'pc',
+    fallback: (): MachineType => ARCHES[setting('arch')].machines[0],
   },
   artifacts: {
     env: 'NVDIMM_HARNESS_ARTIFACTS',

@@ -34,7 +34,7 @@ export function registerRun(program: Command): void {
     .command('run')
     .description('run scenario files (default: every scenarios/**/*.yaml) and report each step')
     .argument('[files...]', 'scenario files or folders');
-  addSettingOptions(command, ['qemu', 'image', 'machine', 'accel', 'jobs', 'artifacts', 'verbose'])
+  addSettingOptions(command, ['qemu', 'arch', 'image', 'machine', 'accel', 'jobs', 'artifacts', 'verbose'])
     .option(
       '-t, --filter <pattern>',
       'run only the checks whose name matches this regular expression; the steps that set up state before them (boot, stop, reboot, restart, write, hotplug, run) still run',
@@ -73,6 +73,7 @@ the guest was up, or the guest's kernel never reaching init); a QEMU that refuse
 interface RunOptions {
   qemu?: string;
   image?: string;
+  arch?: string;
   machine?: string;
   accel?: string;
   verbose?: boolean;
@@ -131,6 +132,7 @@ async function run(args: string[], opts: RunOptions): Promise<number> {
   if (!loadAll(files)) return 2;
   exportSettings({
     qemu: opts.qemu,
+    arch: opts.arch,
     image: opts.image,
     machine: opts.machine,
     accel: opts.accel,
@@ -142,7 +144,7 @@ async function run(args: string[], opts: RunOptions): Promise<number> {
   if (opts.bisect) {
     // A QEMU that is missing or does not run says nothing about the behaviour: skip the revision.
     try {
-      await findQemu(setting('qemu'));
+      await findQemu(setting('qemu'), undefined, setting('arch'));
     } catch (e) {
       if (!(e instanceof EnvironmentError)) throw e;
       console.error(`nvdimm-harness: cannot test this revision: ${e.message}`);

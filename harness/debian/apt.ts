@@ -2,6 +2,7 @@ import { mkdir, writeFile, readdir, readlink, symlink, unlink } from 'node:fs/pr
 import { existsSync } from 'node:fs';
 import { join, relative, dirname } from 'node:path';
 import { execa } from 'execa';
+import { ARCHES, type Arch } from '../arch.js';
 
 const KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
 
@@ -17,6 +18,8 @@ export class AptRoot {
     readonly dir: string,
     readonly suite: string,
     readonly mirror: string,
+    /** Debian's name for the architecture whose packages are fetched: amd64 for the host, arm64 for arm64 guests. */
+    readonly arch = 'amd64',
   ) {
     this.archives = join(dir, 'var/cache/apt/archives');
     const o = (k: string, v: string) => ['-o', `${k}=${v}`];
@@ -28,8 +31,8 @@ export class AptRoot {
       ...o('Dir::State::status', join(dir, 'status')),
       ...o('Dir::Cache', join(dir, 'var/cache/apt')),
       ...o('Debug::NoLocking', '1'),
-      ...o('APT::Architecture', 'amd64'),
-      ...o('APT::Architectures', 'amd64'),
+      ...o('APT::Architecture', arch),
+      ...o('APT::Architectures', arch),
       ...o('Acquire::Languages', 'none'),
       ...o('APT::Install-Recommends', 'false'),
       // apt's `_apt` sandbox user cannot reach a cache under a private home directory.
@@ -114,13 +117,20 @@ async function relativizeSymlinks(root: string, dir: string): Promise<void> {
 }
 
 /** The dynamic loader of an unpacked tree: in /lib before Debian's merged /usr (bookworm), in /usr/lib after. */
-export function dynamicLoader(tree: string): string {
-  const candidates = ['lib/x86_64-linux-gnu', 'usr/lib/x86_64-linux-gnu'].map((d) => join(tree, d, 'ld-linux-x86-64.so.2'));
-  const found = candidates.find((c) => existsSync(c));
-  if (!found) throw new Error(`no ld-linux-x86-64.so.2 in ${tree}: was libc6 unpacked?`);
+export function dynamicLoader(tree: string, arch: Arch = 'amd64'): string {
+  const { loader } = ARCHES[arch];
+  const found = libraryDirs(tree, arch)
+    .map((d) => join(d, loader))
+    .find((c) => existsSync(c));
+  if (!found) throw new Error(`no ${loader} in ${tree}: was libc6 unpacked?`);
   return found;
 }
 
-export function libraryPath(tree: string): string {
-  return ['lib/x86_64-linux-gnu', 'usr/lib/x86_64-linux-gnu'].map((d) => join(tree, d)).join(':');
+/** An unpacked tree's shared library folders, as the loader searches them. */
+export function libraryDirs(tree: string, arch: Arch = 'amd64'): string[] {
+  return ['lib', 'usr/lib'].map((d) => join(tree, d, ARCHES[arch].triplet));
+}
+
+export function libraryPath(tree: string, arch: Arch = 'amd64'): string {
+  return libraryDirs(tree, arch).join(':');
 }

@@ -1,12 +1,14 @@
 import { rm } from 'node:fs/promises';
 import { guestImage, type GuestImage } from '../images/build.js';
-import { DEFAULT_IMAGE } from '../images/recipe.js';
+import { defaultImage } from '../images/recipe.js';
 import { findQemu, type QemuBinary } from '../qemu/binary.js';
 import { chooseAccel, type AccelDecision } from '../qemu/kvm.js';
 import { Guest } from '../guest/guest.js';
 import { runKeyPair } from '../guest/ssh.js';
 import { setting, type MachineType } from '../settings.js';
 import { createRunDir } from './janitor.js';
+import { ARCHES, archOfMachine } from '../arch.js';
+import { EnvironmentError } from '../errors.js';
 
 /** The QEMU, guest image, accelerator and machine type a scenario runs on. */
 export interface Environment {
@@ -25,10 +27,18 @@ const KVM_PROBE_MS = 15_000;
  * everything is cached. `imageName` is the scenario's own image, which the settings' image does not override.
  */
 export async function prepareEnvironment(imageName?: string, log: (line: string) => void = () => {}): Promise<Environment> {
-  const qemu = await findQemu(setting('qemu'), log);
-  const image = await guestImage(imageName ?? setting('image') ?? DEFAULT_IMAGE, { log });
+  const arch = setting('arch');
+  const machine = setting('machine');
+  if (archOfMachine(machine) !== arch)
+    throw new EnvironmentError(`machine type ${machine} is not one of ${arch}'s: ${ARCHES[arch].machines.join(', ')}`);
+  const image = await guestImage(imageName ?? setting('image') ?? defaultImage(arch), { log });
+  if (image.arch !== arch)
+    throw new EnvironmentError(
+      `guest image ${image.name} is for ${image.arch}, this run is for ${arch}: choose --arch ${image.arch}, or an ${arch} image`,
+    );
+  const qemu = await findQemu(setting('qemu'), log, arch);
   const accel = await chooseAccel(setting('accel'), qemu, image.kernelVersion, () => probeKvm(qemu, image));
-  return { qemu, image, accel, machine: setting('machine') };
+  return { qemu, image, accel, machine };
 }
 
 export function bootTimeoutMs(env: Environment): number {
@@ -47,7 +57,15 @@ async function probeKvm(qemu: QemuBinary, image: GuestImage): Promise<boolean> {
   let guest: Guest | undefined;
   try {
     guest = await Guest.launch({
-      machine: { name: 'kvm-probe', type: 'pc', nvdimm: false, cpus: 1, memory: { ram: 256 * 2 ** 20 }, devices: [], hotplugPorts: [] },
+      machine: {
+        name: 'kvm-probe',
+        type: ARCHES[image.arch].machines[0],
+        nvdimm: false,
+        cpus: 1,
+        memory: { ram: 256 * 2 ** 20 },
+        devices: [],
+        hotplugPorts: [],
+      },
       qemu,
       kernel: image.vmlinux,
       initramfs: image.initramfs,

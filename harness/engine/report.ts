@@ -42,6 +42,8 @@ export function failureContext(run: ScenarioRun, step: PlannedStep, kernel = '')
     file,
     '--qemu',
     qemu.choice,
+    // An arch's default machine type and image need --arch to be chosen again.
+    ...(image.arch === 'amd64' ? [] : ['--arch', image.arch]),
     '--image',
     image.name,
     '--machine',

@@ -10,6 +10,7 @@ import { backendsOf, plan, stepUnmet, type Plan, type PlannedMachine, type Plann
 import { Guest, type GuestOptions, type Outcome } from '../guest/guest.js';
 import { runKeyPair, type KeyPair } from '../guest/ssh.js';
 import { shellCommand } from '../qemu/process.js';
+import { archOfMachine } from '../arch.js';
 import { versionIn } from '../qemu/versions.js';
 import { setting } from '../settings.js';
 import { bootTimeoutMs, type Environment } from './environment.js';
@@ -88,9 +89,13 @@ export class ScenarioRun {
   skipReason(): string | undefined {
     const range = this.plan.scenario.qemu;
     if (!versionIn(this.env.qemu.version, range)) return `QEMU ${this.env.qemu.version} is outside this scenario's range ${range}`;
-    const { machines, images } = this.plan.scenario;
+    const { machines, images, arches } = this.plan.scenario;
+    const arch = this.env.image.arch;
+    if (!arches.includes(arch)) return `this scenario is for ${arches.join(' and ')}, this run is for ${arch}`;
     if (images && !images.includes(this.env.image.name))
       return `this scenario is for image ${images.join(', ')}, this is ${this.env.image.name}`;
+    const foreign = Object.values(this.plan.machines).find((m) => archOfMachine(m.type) !== arch);
+    if (foreign) return `guest ${foreign.name} is a ${foreign.type} machine, which ${arch} does not have`;
     if (!machines.includes(this.env.machine))
       return `this scenario is for machine ${machines.join(' and ')}, this run is ${this.env.machine}`;
     return undefined;

@@ -72,6 +72,7 @@ export class Guest {
       qmpSocket: join(opts.dir, `${opts.machine.name}.qmp`),
       sshPort: port,
       firmware: opts.qemu.firmware,
+      ...(opts.qemu.bios ? { bios: opts.qemu.bios } : {}),
     });
     const guest = new Guest(opts, new QemuProcess(opts.qemu, argv, opts.outliveHarness), port);
     await writeFile(join(opts.dir, `${opts.machine.name}.cmdline`), `${guest.commandLine}\n`, { mode: 0o600 });

@@ -3,12 +3,14 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { execa } from 'execa';
-import { AptRoot, dynamicLoader, libraryPath, unpackDebs } from '../debian/apt.js';
+import { AptRoot, dynamicLoader, libraryDirs, libraryPath, unpackDebs } from '../debian/apt.js';
 import { debianMirror } from '../debian/mirror.js';
 import { cacheDir, publish } from '../cache.js';
 import { EnvironmentError } from '../errors.js';
 import { cpioArchive, type CpioEntry } from './cpio.js';
-import { vmlinuxFromBzImage } from './kernel.js';
+import { arm64Image, vmlinuxFromBzImage } from './kernel.js';
+import { neededLibraries } from './elf.js';
+import { ARCHES, type Arch } from '../arch.js';
 import { modinfoAliases, resolveModules, type KernelModule } from './modules.js';
 import { DEFAULT_IMAGE, IMAGES_DIR, loadRecipe, type Recipe } from './recipe.js';
 
@@ -26,10 +28,12 @@ const STALE_BUILD_MS = 60 * 60 * 1000;
 /** An image's cache folder: `NAME-KEY`, KEY being 16 hex digits. */
 const IMAGE_DIR = (name: string) => new RegExp(`^${name.replace(/\./g, '\\.')}-[0-9a-f]{16}$`);
 
-/** A built guest: an uncompressed kernel booted through PVH, and an uncompressed initramfs. */
+/** A built guest: an uncompressed kernel (booted through PVH on amd64, UEFI on arm64), and an uncompressed initramfs. */
 export interface GuestImage {
   name: string;
+  arch: Arch;
   dir: string;
+  /** The kernel QEMU's -kernel takes: the ELF vmlinux (amd64), the Image (arm64). */
   vmlinux: string;
   initramfs: string;
   kernelVersion: string;
@@ -78,7 +82,7 @@ export async function guestImage(name = DEFAULT_IMAGE, opts: BuildOptions = {}):
 
 /** The manifest names the files relative to the image's folder, so the cache can move. */
 function located(image: Omit<GuestImage, 'dir'>, dir: string): GuestImage {
-  return { ...image, dir, vmlinux: join(dir, 'vmlinux'), initramfs: join(dir, 'initramfs.cpio') };
+  return { ...image, arch: image.arch ?? 'amd64', dir, vmlinux: join(dir, image.vmlinux), initramfs: join(dir, 'initramfs.cpio') };
 }
 
 /** The built images in the cache and their sizes in MB, for `doctor`. */
@@ -96,7 +100,7 @@ export function cachedImages(): { name: string; megabytes: number }[] {
 async function build(name: string, recipe: Recipe, work: string, log: (line: string) => void): Promise<Omit<GuestImage, 'dir'>> {
   const mirror = debianMirror();
   log(`image ${name}: fetching Debian ${recipe.suite} packages from ${mirror}`);
-  const apt = new AptRoot(join(work, 'apt'), recipe.suite, mirror);
+  const apt = new AptRoot(join(work, 'apt'), recipe.suite, mirror, recipe.arch);
   await apt.update();
   const kernelPackage = (await apt.dependencies(recipe.kernel)).find((d) => d.startsWith('linux-image-'));
   if (!kernelPackage) throw new EnvironmentError(`${recipe.kernel} in ${recipe.suite} depends on no linux-image-* package`);
@@ -110,11 +114,12 @@ async function build(name: string, recipe: Recipe, work: string, log: (line: str
   await unpackDebs(userDebs, root);
 
   const { version, bzImage, modulesDir } = await locateKernel(kernelRoot, kernelPackage);
-  log(`image ${name}: kernel ${version}, extracting the uncompressed vmlinux`);
+  log(`image ${name}: kernel ${version}, extracting the uncompressed kernel`);
   const out = join(work, 'out');
   await mkdir(out);
-  const vmlinux = await vmlinuxFromBzImage(await readFile(bzImage));
-  await writeFile(join(out, 'vmlinux'), vmlinux);
+  const kernelFile = recipe.arch === 'arm64' ? 'Image' : 'vmlinux';
+  const vmlinuz = await readFile(bzImage);
+  await writeFile(join(out, kernelFile), recipe.arch === 'arm64' ? await arm64Image(vmlinuz) : await vmlinuxFromBzImage(vmlinuz));
 
   const modules = await resolveModules(modulesDir, recipe.modules);
   const atBoot = new Set(modules.map((m) => m.path));
@@ -139,7 +144,7 @@ async function build(name: string, recipe: Recipe, work: string, log: (line: str
       'usr/sbin',
       'lib',
       'lib64',
-      'lib/x86_64-linux-gnu',
+      `lib/${ARCHES[recipe.arch].triplet}`,
       'etc',
       'etc/nvh',
       'proc',
@@ -161,14 +166,15 @@ async function build(name: string, recipe: Recipe, work: string, log: (line: str
     { kind: 'file', path: 'etc/nvh/on-demand', mode: 0o644, data: Buffer.from(onDemand.join('')) },
     ...dirsFor(all.map((m) => `lib/modules/${m.path}`)),
     ...all.map((m): CpioEntry => ({ kind: 'file', path: `lib/modules/${m.path}`, mode: 0o644, data: m.data })),
-    ...(await busybox(root, [...recipe.binaries, 'sbin/modprobe'])),
-    ...(await binariesWithLibraries(root, recipe.binaries)),
+    ...(await busybox(root, [...recipe.binaries, 'sbin/modprobe'], recipe.arch)),
+    ...(await (recipe.arch === 'amd64' ? binariesWithLibraries(root, recipe.binaries) : binariesWithNeeded(root, recipe.binaries, recipe.arch))),
     ...Object.entries(recipe.links).map(([path, target]): CpioEntry => ({ kind: 'symlink', path, target })),
   ];
   await writeFile(join(out, 'initramfs.cpio'), cpioArchive(entries));
   return {
     name,
-    vmlinux: 'vmlinux',
+    arch: recipe.arch,
+    vmlinux: kernelFile,
     initramfs: 'initramfs.cpio',
     kernelVersion: version,
     packages: await packageVersions([...kernelDebs, ...userDebs]),
@@ -197,13 +203,19 @@ function dirsFor(paths: string[]): CpioEntry[] {
 
 /**
  * busybox-static and a symlink for each of its applets, where busybox itself says they belong, except
- * those the recipe gives a real binary of the same name for.
+ * those the recipe gives a real binary of the same name for. A busybox this host cannot run (arm64) has
+ * its applets linked in /bin, by the names in its own applet table.
  */
-async function busybox(root: string, binaries: string[]): Promise<CpioEntry[]> {
+async function busybox(root: string, binaries: string[], arch: Arch): Promise<CpioEntry[]> {
   // /bin before Debian's merged /usr (bullseye, bookworm), /usr/bin after (trixie on).
   const bin = [join(root, 'bin/busybox'), join(root, 'usr/bin/busybox')].find((p) => existsSync(p));
   if (!bin) throw new Error('busybox-static was unpacked but has no bin/busybox or usr/bin/busybox');
-  const { stdout } = await execa(bin, ['--list-full']);
+  const stdout =
+    arch === 'amd64'
+      ? (await execa(bin, ['--list-full'])).stdout
+      : appletNames(await readFile(bin))
+          .map((n) => `bin/${n}`)
+          .join('\n');
   // An applet of the same name elsewhere on PATH would shadow or be shadowed by the real binary: none is linked.
   const provided = new Set(binaries.map((b) => basename(b)));
   const links = stdout.split('\n').filter((l) => l && l !== 'bin/busybox' && !l.startsWith('linuxrc') && !provided.has(basename(l)));
@@ -241,6 +253,57 @@ async function binariesWithLibraries(root: string, binaries: string[]): Promise<
     entries.push({ kind: 'file', path: `lib/x86_64-linux-gnu/${soname}`, mode: 0o755, data: await readFile(file) });
   }
   entries.push({ kind: 'file', path: 'lib64/ld-linux-x86-64.so.2', mode: 0o755, data: await readFile(ldso) });
+  return entries;
+}
+
+/**
+ * The applet names of a busybox binary: its sorted table of NUL-terminated names, which begins "[", "[[".
+ * On bookworm's amd64 busybox-static it gives exactly the 269 names of `busybox --list-full`.
+ */
+export function appletNames(busybox: Buffer): string[] {
+  let at = busybox.indexOf('[\0[[\0', 0, 'latin1');
+  if (at < 0) throw new Error('no applet table ("[", "[[", ...) in the busybox binary');
+  const names: string[] = [];
+  for (;;) {
+    const end = busybox.indexOf(0, at);
+    const name = busybox.toString('latin1', at, end);
+    if (!/^[\w.[-]+$/.test(name)) return names;
+    names.push(name);
+    at = end + 1;
+  }
+}
+
+/**
+ * The binaries and the shared libraries they load, for an arch whose loader this host cannot run: each
+ * ELF file's DT_NEEDED names, followed through the libraries, resolved in the tree's lib/TRIPLET folders;
+ * the loader goes where the binaries' ELF interpreter names it.
+ */
+async function binariesWithNeeded(root: string, binaries: string[], arch: Arch): Promise<CpioEntry[]> {
+  const { triplet, interpreter } = ARCHES[arch];
+  const libraries = new Map<string, string>();
+  const entries: CpioEntry[] = [];
+  const follow = async (data: Buffer, what: string) => {
+    for (const soname of neededLibraries(data)) {
+      if (libraries.has(soname)) continue;
+      const file = libraryDirs(root, arch)
+        .map((d) => join(d, soname))
+        .find((f) => existsSync(f));
+      if (!file) throw new Error(`${what} needs ${soname}, which no unpacked package provides`);
+      libraries.set(soname, file);
+      await follow(await readFile(file), soname);
+    }
+  };
+  for (const binary of binaries) {
+    const data = await readFile(join(root, binary));
+    entries.push({ kind: 'file', path: binary, mode: 0o755, data });
+    await follow(data, binary);
+  }
+  const loader = dynamicLoader(root, arch);
+  for (const [soname, file] of libraries) {
+    if (file === loader) continue;
+    entries.push({ kind: 'file', path: `lib/${triplet}/${soname}`, mode: 0o755, data: await readFile(file) });
+  }
+  entries.push({ kind: 'file', path: interpreter, mode: 0o755, data: await readFile(loader) });
   return entries;
 }
 

@@ -1,4 +1,5 @@
 import { execa } from 'execa';
+import { gunzipSync } from 'node:zlib';
 import { decompress as unzstd } from 'fzstd';
 
 /**
@@ -30,4 +31,27 @@ async function decompress(payload: Buffer): Promise<Buffer> {
     return Buffer.from(stdout);
   }
   throw new Error(`kernel payload is neither xz- nor zstd-compressed (magic ${payload.subarray(0, 6).toString('hex')})`);
+}
+
+/**
+ * An arm64 kernel as QEMU's `-kernel` loads it through UEFI: the plain `Image`. Debian's arm64 vmlinuz is
+ * already one in bookworm (a 32 MB PE/COFF Image with the "ARMd" magic); a gzip-compressed one is
+ * decompressed, and an EFI zboot image ("zimg") has its compressed Image taken out, so QEMU and the firmware
+ * decompress nothing at each boot.
+ */
+export async function arm64Image(vmlinuz: Buffer): Promise<Buffer> {
+  const isImage = (b: Buffer) => b.toString('latin1', 0x38, 0x3c) === 'ARM\x64';
+  if (isImage(vmlinuz)) return vmlinuz;
+  let image: Buffer;
+  if (vmlinuz[0] === 0x1f && vmlinuz[1] === 0x8b) image = gunzipSync(vmlinuz);
+  else if (vmlinuz.toString('latin1', 4, 8) === 'zimg') {
+    // The zboot header: payload offset and size at 0x08 and 0x0c, the compression's name at 0x18.
+    const payload = vmlinuz.subarray(vmlinuz.readUInt32LE(8), vmlinuz.readUInt32LE(8) + vmlinuz.readUInt32LE(12));
+    const method = vmlinuz.toString('latin1', 0x18, vmlinuz.indexOf(0, 0x18));
+    if (method === 'gzip') image = gunzipSync(payload);
+    else if (method === 'zstd') image = Buffer.from(unzstd(payload));
+    else throw new Error(`EFI zboot kernel compressed with ${method}, which the builder does not decompress`);
+  } else throw new Error(`not an arm64 kernel Image, gzip or EFI zboot file (starts ${vmlinuz.subarray(0, 8).toString('hex')})`);
+  if (!isImage(image)) throw new Error('the decompressed kernel is not an arm64 Image (no ARMd magic)');
+  return image;
 }

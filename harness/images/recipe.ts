@@ -8,9 +8,15 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { EnvironmentError } from '../errors.js';
 import { parseYaml } from '../scenario/yaml.js';
+import { ARCH_NAMES, type Arch } from '../arch.js';
 
 export const IMAGES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../images');
 export const DEFAULT_IMAGE = 'debian-bookworm';
+
+/** The image used for an architecture when none is chosen: bookworm's, named with the arch past amd64. */
+export function defaultImage(arch: Arch): string {
+  return arch === 'amd64' ? DEFAULT_IMAGE : `${DEFAULT_IMAGE}-${arch}`;
+}
 
 /** An image name: what `images/NAME.json` is called, and nothing that could leave that folder. */
 const IMAGE_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -21,6 +27,7 @@ const treePath = z.string().regex(/^(?!\/)(?!.*\.\.)[\w./+-]+$/, 'expected a pat
 const recipeSchema = z.strictObject({
   $comment: z.string().optional(),
   suite: z.string().regex(/^[a-z]+(-[a-z]+)?$/, 'expected a Debian suite such as bookworm'),
+  arch: z.enum(ARCH_NAMES).default('amd64').meta({ description: "Debian architecture of the guest's kernel and packages" }),
   kernel: packageName.meta({ description: 'the kernel meta-package, e.g. linux-image-amd64' }),
   packages: z.array(packageName).min(1),
   binaries: z.array(treePath).min(1).meta({ description: 'binaries copied with their libraries; they replace busybox applets' }),

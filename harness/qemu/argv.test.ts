@@ -64,7 +64,7 @@ describe('qemuArgv', () => {
     const argv = qemuArgv(machine(), launch());
     expect(values(argv, '-kernel')).toEqual(['/cache/vmlinux']);
     expect(values(argv, '-initrd')).toEqual(['/cache/initramfs.cpio']);
-    expect(values(argv, '-append')).toEqual([`${KERNEL_ARGS.join(' ')} nvh.key=abc`]);
+    expect(values(argv, '-append')).toEqual([`console=ttyS0 ${KERNEL_ARGS.join(' ')} nvh.key=abc`]);
     expect(values(argv, '-append')[0]).toMatch(/^console=ttyS0 /);
     expect(values(argv, '-accel')).toEqual(['tcg']);
     expect(argv).toContain('-nodefaults');

@@ -3,6 +3,7 @@ import type { Accel } from '../settings.js';
 import { cxlDevices, cxlWindow } from '../devices/cxl.js';
 import { backendObject } from '../devices/backend.js';
 import { optValue, qemuSize } from './options.js';
+import { ARCHES, archOfMachine } from '../arch.js';
 
 /** How to start a planned machine: everything the argument list needs besides the machine itself. */
 export interface Launch {
@@ -14,16 +15,15 @@ export interface Launch {
   qmpSocket: string;
   sshPort: number;
   firmware: string[];
+  /** UEFI firmware (`-bios`), for architectures that boot through it. */
+  bios?: string;
 }
 
 /**
- * The guest kernel's command line. Besides the console, it skips boot work that costs about 0.5 s under
- * TCG and that no scenario needs: the crypto self-tests, the KDF self-test and kprobe tracing.
+ * The guest kernel's command line, after the console (the arch's serial port). It skips boot work that costs
+ * about 0.5 s under TCG and that no scenario needs: the crypto self-tests, the KDF self-test and kprobe tracing.
  */
-export const KERNEL_ARGS = ['console=ttyS0', 'quiet', 'cryptomgr.notests', 'initcall_blacklist=crypto_kdf108_init,init_kprobe_trace'];
-
-/** The CPU model under TCG (see qemuArgv). */
-export const TCG_CPU = 'qemu64,+rdrand';
+export const KERNEL_ARGS = ['quiet', 'cryptomgr.notests', 'initcall_blacklist=crypto_kdf108_init,init_kprobe_trace'];
 
 /**
  * QEMU's argument list for one guest. Built as a list, never through a shell; ids are checked by the schema
@@ -33,6 +33,7 @@ export function qemuArgv(machine: PlannedMachine, spec: Launch): string[] {
   const memory = [qemuSize(machine.memory.ram)];
   if (machine.memory.slots !== undefined) memory.push(`slots=${machine.memory.slots}`);
   if (machine.memory.maxmem !== undefined) memory.push(`maxmem=${qemuSize(machine.memory.maxmem)}`);
+  const arch = ARCHES[archOfMachine(machine.type)];
   const argv = [
     '-nodefaults',
     '-no-user-config',
@@ -50,18 +51,19 @@ export function qemuArgv(machine: PlannedMachine, spec: Launch): string[] {
     // With CXL, the hypervisor CPUID bit off: kernels from 6.3 on refuse to commit a CXL region when they
     // cannot flush CPU caches across it, which they assume of any VM ("Failed to synchronize CPU cache state").
     '-cpu',
-    `${spec.accel === 'kvm' ? 'host' : TCG_CPU}${machine.cxl ? ',hypervisor=off' : ''}`,
+    `${spec.accel === 'kvm' ? 'host' : arch.tcgCpu}${machine.cxl ? ',hypervisor=off' : ''}`,
     '-smp',
     String(machine.cpus),
     '-m',
     memory.join(','),
     ...spec.firmware.flatMap((dir) => ['-L', dir]),
+    ...(spec.bios ? ['-bios', spec.bios] : []),
     '-kernel',
     spec.kernel,
     '-initrd',
     spec.initramfs,
     '-append',
-    [...KERNEL_ARGS, ...spec.append].join(' '),
+    [`console=${arch.console}`, ...KERNEL_ARGS, ...spec.append].join(' '),
     '-serial',
     'stdio',
     '-qmp',

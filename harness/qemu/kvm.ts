@@ -32,6 +32,8 @@ const VERDICTS = 'kvm-probe';
  */
 export async function chooseAccel(choice: AccelChoice, qemu: QemuBinary, kernelVersion: string, probe: KvmProbe): Promise<AccelDecision> {
   if (choice !== 'auto') return { accel: choice, reason: `--accel ${choice}` };
+  // KVM runs guests of the host's own architecture only (an x86-64 host, as the README requires).
+  if (qemu.arch !== 'amd64') return { accel: 'tcg', reason: `${qemu.arch} guests on an x86-64 host: using TCG` };
   if (!kvmDeviceUsable()) return { accel: 'tcg', reason: '/dev/kvm is not usable, using TCG' };
   const key = createHash('sha256')
     .update(JSON.stringify([qemu.origin, qemu.version, kernelVersion, hostname(), release()]))

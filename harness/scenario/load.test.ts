@@ -68,7 +68,7 @@ describe('parseScenario on a valid scenario', () => {
   it("leaves the machine type to the run's, with nvdimm=on, share to on, RAM to 512M and nvdimms to none", () => {
     const vm1 = scenario.guests.vm1!;
     expect(vm1.machine).toEqual({ nvdimm: true });
-    expect(scenario.machines).toEqual(['pc', 'q35']);
+    expect(scenario.machines).toEqual(['pc', 'q35', 'virt']);
     expect(vm1.memory).toEqual({ ram: 256 * M, slots: 2, maxmem: 4 * G });
     expect(vm1.nvdimms[0]).toEqual({ id: 'nv1', backend: { file: 'plain', share: true } });
     expect(vm1.nvdimms[1]).toEqual({ id: 'nv2', backend: { file: 'big', size: G, share: false }, 'label-size': 128 * K });

@@ -2,6 +2,7 @@ import { isAbsolute, normalize, sep } from 'node:path';
 import { z } from 'zod';
 import { CAPABILITY_NAMES } from '../qemu/versions.js';
 import { MACHINE_TYPES } from '../settings.js';
+import { ARCH_NAMES } from '../arch.js';
 import { device, ident, imageName, onOff, regex, sector, size, versionRange } from './values.js';
 
 /**
@@ -108,7 +109,7 @@ const guest = z.strictObject({
     .meta({ description: '-smp: virtual CPUs (default 1; under TCG each takes a host core while busy)' }),
   machine: z
     .strictObject({
-      type: z.enum(MACHINE_TYPES).optional().meta({ description: "pc or q35; default: the run's machine type (--machine, default pc)" }),
+      type: z.enum(MACHINE_TYPES).optional().meta({ description: "pc or q35 (amd64), virt (arm64); default: the run's machine type (--machine, default pc, virt with --arch arm64)" }),
       nvdimm: z.boolean().default(true).meta({ description: 'the -machine nvdimm=on option' }),
       'nvdimm-persistence': z
         .string()
@@ -427,6 +428,11 @@ export const scenarioSchema = z
     images: z.array(imageName).min(1).optional().meta({
       description: 'guest images the scenario is for (default all), e.g. those whose kernel has a driver it needs; others skip it',
     }),
+    arches: z
+      .array(z.enum(ARCH_NAMES))
+      .min(1)
+      .default([...ARCH_NAMES])
+      .meta({ description: 'guest architectures the scenario is for (default all); a run for another (--arch) skips it' }),
     machines: z
       .array(z.enum(MACHINE_TYPES))
       .min(1)
