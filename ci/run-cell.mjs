@@ -5,7 +5,7 @@
 //   node ci/run-cell.mjs 7.2 debian-bookworm q35 1/2 scenarios
 //
 // QEMU is a version the harness provisions (5.2, 7.2, 10.0, 11.1), IMAGE a guest image (images/NAME.json),
-// MACHINE a machine type (pc or q35), SHARD i/n, SCENARIOS a scenario file or folder relative to the
+// MACHINE a machine type (pc or q35; virt for arm64 guests), SHARD i/n, SCENARIOS a scenario file or folder relative to the
 // repository root (default: scenarios). Writes the JUnit report to reports/junit-<cell>.xml and keeps the
 // logs of failed scenarios (serial consoles, QEMU command lines, QMP transcripts) in artifacts/<cell>/,
 // where <cell> is qemu-QEMU-IMAGE-MACHINE-IofN; both in the folder NVDIMM_HARNESS_CELL_OUTPUT (relative to
@@ -31,8 +31,8 @@ const image = args[1];
 const machine = args[2];
 const shard = args[3];
 const scenarios = args[4] || 'scenarios';
-if (machine !== 'pc' && machine !== 'q35') {
-  console.error(`run-cell.mjs: MACHINE must be pc or q35, not "${machine}" (arguments: QEMU IMAGE MACHINE SHARD [SCENARIOS])`);
+if (!['pc', 'q35', 'virt'].includes(machine)) {
+  console.error(`run-cell.mjs: MACHINE must be pc, q35 or virt, not "${machine}" (arguments: QEMU IMAGE MACHINE SHARD [SCENARIOS])`);
   process.exit(2);
 }
 if (!/^[0-9]+\/[0-9]+$/.test(shard)) {

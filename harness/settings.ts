@@ -11,7 +11,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { EnvironmentError } from './errors.js';
 import { buildFor, QEMU_BUILDS } from './qemu/versions.js';
 import { imageNames } from './images/recipe.js';
-import { ARCH_NAMES, ARCHES, MACHINE_TYPES, type Arch, type MachineType } from './arch.js';
+import { ARCH_NAMES, ARCHES, archOfMachine, MACHINE_TYPES, type Arch, type MachineType } from './arch.js';
 
 export { MACHINE_TYPES, type MachineType };
 
@@ -83,9 +83,13 @@ export const SETTINGS = {
   arch: {
     env: 'NVDIMM_HARNESS_ARCH',
     flag: '--arch <arch>',
-    help: 'guest architecture: amd64 or arm64 (qemu-system-aarch64 under TCG, `virt` machine, UEFI); default amd64; scenarios not for it are skipped',
+    help: "guest architecture: amd64, or arm64 (qemu-system-aarch64 under TCG, machine virt, UEFI); default: the machine type's, else amd64; scenarios not for it are skipped",
     parse: choice<Arch>(ARCH_NAMES),
-    fallback: (): Arch => 'amd64',
+    // A machine type belongs to one arch: `--machine virt` alone means arm64 (and CI cells name only machines).
+    fallback: (): Arch => {
+      const machine = process.env[SETTINGS.machine.env];
+      return machine && (MACHINE_TYPES as readonly string[]).includes(machine) ? archOfMachine(machine as MachineType) : 'amd64';
+    },
   },
   machine: {
     env: 'NVDIMM_HARNESS_MACHINE',

@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cellId, computeCells, formatTable, githubMatrix, MatrixConfigError, parseMatrixConfig, type ScenarioRange } from './matrix.js';
 import { versionIn } from '../qemu/versions.js';
+import { loadRecipe } from '../images/recipe.js';
 
 const ROOT = join(import.meta.dirname, '../..');
-const IMAGES = ['debian-bookworm', 'debian-bullseye', 'debian-sid', 'debian-trixie'];
+const IMAGES = ['debian-bookworm', 'debian-bookworm-arm64', 'debian-bullseye', 'debian-sid', 'debian-trixie'];
 
 const CONFIG = `
 qemu: ["5.2", "7.2", "10.0", "11.1"]
@@ -33,7 +34,11 @@ runs:
  */
 function scenarios(ranges: Record<string, (string | { qemu: string; machines: string[] })[]>) {
   return (s: string): ScenarioRange[] =>
-    (ranges[s] ?? []).map((r, i) => ({ file: `${s}/${i}.yaml`, ...(typeof r === 'string' ? { qemu: r, machines: ['pc', 'q35'] } : r) }));
+    (ranges[s] ?? []).map((r, i) => ({
+      file: `${s}/${i}.yaml`,
+      arches: ['amd64', 'arm64'],
+      ...(typeof r === 'string' ? { qemu: r, machines: ['pc', 'q35'] } : r),
+    }));
 }
 const ALL_IN_RANGE = scenarios({ scenarios: ['>=2.6', '>=2.8', '>=2.7'], 'scenarios/basic.yaml': ['>=2.8'] });
 
@@ -51,18 +56,23 @@ function errorsOf(text: string): string[] {
 describe('the matrix configuration', () => {
   it('ci/matrix.yaml is valid, with the images of images/ and existing scenarios', () => {
     const text = readFileSync(join(ROOT, 'ci/matrix.yaml'), 'utf8');
-    const config = parseMatrixConfig(text, 'ci/matrix.yaml', { images: IMAGES, scenarioExists: () => true });
+    const imageArch = (image: string) => loadRecipe(image).recipe.arch;
+    const config = parseMatrixConfig(text, 'ci/matrix.yaml', { images: IMAGES, scenarioExists: () => true, imageArch });
     expect(config.qemu).toEqual(['5.2', '7.2', '10.0', '11.1']);
     expect([...config.images].sort()).toEqual(IMAGES);
-    expect(config.machines).toEqual(['pc', 'q35']);
-    // pc everywhere; q35 on every QEMU version with the default image.
+    expect(config.machines).toEqual(['pc', 'q35', 'virt']);
+    // pc everywhere; q35 on every QEMU version with the default image; virt (arm64) on every version with its image.
     const { cells } = computeCells(config, () => [
-      { file: 'a.yaml', qemu: '*', machines: ['pc', 'q35'] },
-      { file: 'b.yaml', qemu: '*', machines: ['pc'] },
+      { file: 'a.yaml', qemu: '*', machines: ['pc', 'q35', 'virt'], arches: ['amd64', 'arm64'] },
+      { file: 'b.yaml', qemu: '*', machines: ['pc'], arches: ['amd64', 'arm64'] },
     ]);
     const q35 = cells.filter((c) => c.machine === 'q35');
     expect(new Set(q35.map((c) => `${c.qemu} ${c.image}`))).toEqual(new Set(config.qemu.map((q) => `${q} debian-bookworm`)));
-    expect(new Set(cells.filter((c) => c.machine === 'pc').map((c) => c.image))).toEqual(new Set(IMAGES));
+    const virt = cells.filter((c) => c.machine === 'virt');
+    expect(new Set(virt.map((c) => `${c.qemu} ${c.image}`))).toEqual(new Set(config.qemu.map((q) => `${q} debian-bookworm-arm64`)));
+    expect(new Set(cells.filter((c) => c.machine === 'pc').map((c) => c.image))).toEqual(
+      new Set(IMAGES.filter((i) => imageArch(i) === 'amd64')),
+    );
   });
 
   it('parses a well-formed configuration', () => {

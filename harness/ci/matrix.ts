@@ -3,6 +3,7 @@ import { parseYaml, YamlSchemaError, type YamlIssue } from '../scenario/yaml.js'
 import { z } from 'zod';
 import { QEMU_BUILDS, versionIn } from '../qemu/versions.js';
 import { MACHINE_TYPES } from '../settings.js';
+import { archOfMachine, type MachineType } from '../arch.js';
 
 /**
  * The CI matrix (ci/matrix.yaml): QEMU versions x guest images x machine types x shards, and which scenarios
@@ -80,6 +81,8 @@ export interface MatrixContext {
   images?: readonly string[];
   /** Whether a scenario file or folder exists. */
   scenarioExists?: (path: string) => boolean;
+  /** The guest architecture of an image (its recipe's `arch`). */
+  imageArch?: (image: string) => string | undefined;
 }
 
 function matrixSchema(context: MatrixContext) {
@@ -111,6 +114,10 @@ function matrixSchema(context: MatrixContext) {
       for (const q of selected(c, r, 'qemu')) {
         for (const image of selected(c, r, 'images')) {
           for (const machine of selected(c, r, 'machines')) {
+            const arch = context.imageArch?.(image);
+            // The machine type is the arch axis: virt is arm64's, and its cells need an arm64 image.
+            if (arch !== undefined && arch !== archOfMachine(machine as MachineType))
+              issue(['runs', i], `image ${image} is for ${arch}, but machine ${machine} is ${archOfMachine(machine as MachineType)}'s`);
             const key = `${q} ${image} ${machine}`;
             const first = owner.get(key);
             if (first === undefined) owner.set(key, i);
@@ -161,6 +168,8 @@ export interface ScenarioRange {
   qemu: string;
   /** The machine types the scenario is for; a run on another skips it. */
   machines: string[];
+  /** The guest architectures the scenario is for. */
+  arches: string[];
 }
 
 /** One CI job: a QEMU version, an image, a machine type, a shard of some scenarios. Keys as GitHub's `matrix.<key>`. */
@@ -249,6 +258,9 @@ function dropReason(
   if (inRange.length === 0) return `QEMU ${qemu} is outside every scenario's range (${list(scenarios.map((s) => s.qemu))})`;
   if (!inRange.some((s) => s.machines.includes(machine)))
     return `no scenario in range for QEMU ${qemu} is for machine ${machine} (their machines: ${list(inRange.flatMap((s) => s.machines))})`;
+  const arch = archOfMachine(machine as MachineType);
+  if (!inRange.some((s) => s.machines.includes(machine) && s.arches.includes(arch)))
+    return `no scenario in range for QEMU ${qemu} and machine ${machine} is for ${arch}`;
   return undefined;
 }
 

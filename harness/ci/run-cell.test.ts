@@ -133,7 +133,7 @@ describe('ci/run-cell.mjs', () => {
           '  node ci/run-cell.mjs 7.2 debian-bookworm q35 1/2 scenarios',
         ]),
       );
-      expect(stderr).toContain('MACHINE a machine type (pc or q35)');
+      expect(stderr).toContain('MACHINE a machine type (pc or q35; virt for arm64 guests)');
       expect(node).toBeUndefined();
     },
   );
@@ -154,7 +154,7 @@ describe('ci/run-cell.mjs', () => {
   ])('refuses the machine type of %j in one line without running anything', async (args, machine) => {
     const { exitCode, stderr, node } = await runCell(args);
     expect(exitCode).toBe(2);
-    expect(stderr).toBe(`run-cell.mjs: MACHINE must be pc or q35, not "${machine}" (arguments: QEMU IMAGE MACHINE SHARD [SCENARIOS])`);
+    expect(stderr).toBe(`run-cell.mjs: MACHINE must be pc, q35 or virt, not "${machine}" (arguments: QEMU IMAGE MACHINE SHARD [SCENARIOS])`);
     expect(node).toBeUndefined();
   });
 });

@@ -32,14 +32,18 @@ interface Config {
   runs: Run[];
 }
 
-/** The `qemu:` ranges and `machines:` of the scenario files a run selects, read straight from the YAML. */
-async function rangesOf(selection: string): Promise<{ qemu: string; machines: string[] }[]> {
+/** The `qemu:` ranges, `machines:` and `arches:` of the scenario files a run selects, read straight from the YAML. */
+async function rangesOf(selection: string): Promise<{ qemu: string; machines: string[]; arches: string[] }[]> {
   const path = join(ROOT, selection);
   const files = selection.endsWith('.yaml') ? [path] : (await readdir(path)).filter((f) => f.endsWith('.yaml')).map((f) => join(path, f));
   return Promise.all(
     files.map(async (f) => {
-      const scenario = parse(await readFile(f, 'utf8')) as { qemu?: string; machines?: string[] };
-      return { qemu: scenario.qemu ?? '*', machines: scenario.machines ?? ['pc', 'q35'] };
+      const scenario = parse(await readFile(f, 'utf8')) as { qemu?: string; machines?: string[]; arches?: string[] };
+      return {
+        qemu: scenario.qemu ?? '*',
+        machines: scenario.machines ?? ['pc', 'q35', 'virt'],
+        arches: scenario.arches ?? ['amd64', 'arm64'],
+      };
     }),
   );
 }
@@ -60,7 +64,11 @@ describe('nvdimm-harness matrix', () => {
       for (const qemu of run.qemu === 'all' ? config.qemu : run.qemu) {
         for (const image of run.images === 'all' ? config.images : run.images) {
           for (const machine of run.machines === 'all' ? config.machines : run.machines) {
-            if (!ranges.some((r) => semver.satisfies(semver.coerce(qemu)!, r.qemu) && r.machines.includes(machine))) continue;
+            const arch = machine === 'virt' ? 'arm64' : 'amd64';
+            if (
+              !ranges.some((r) => semver.satisfies(semver.coerce(qemu)!, r.qemu) && r.machines.includes(machine) && r.arches.includes(arch))
+            )
+              continue;
             for (let i = 1; i <= shards; i++) {
               const shard = `${i}/${shards}`;
               const id = `qemu-${qemu}-${image}-${machine}-${i}of${shards}`;
@@ -83,13 +91,14 @@ describe('nvdimm-harness matrix', () => {
     expect(new Set(include.map((c) => c.id)).size).toBe(include.length);
   });
 
-  it('--json has the full suite on pc on every QEMU version with debian-bookworm and on every other image with QEMU 7.2, and on q35 on every QEMU version with debian-bookworm', async () => {
+  it('--json has the full suite on pc on every QEMU version with debian-bookworm and on every other image with QEMU 7.2, on q35 on every QEMU version with debian-bookworm, and on virt (arm64) on every QEMU version with debian-bookworm-arm64', async () => {
     const { include } = JSON.parse((await cli('--json')).stdout) as { include: Record<string, string>[] };
     expect(include.every((c) => c.scenarios === 'scenarios')).toBe(true);
     expect(include.map((c) => `${c.qemu} ${c.image} ${c.machine} ${c.shard}`)).toEqual([
       ...['5.2', '7.2', '10.0', '11.1'].flatMap((q) => [`${q} debian-bookworm pc 1/2`, `${q} debian-bookworm pc 2/2`]),
       ...['debian-bullseye', 'debian-trixie', 'debian-sid'].flatMap((i) => [`7.2 ${i} pc 1/2`, `7.2 ${i} pc 2/2`]),
       ...['5.2', '7.2', '10.0', '11.1'].flatMap((q) => [`${q} debian-bookworm q35 1/2`, `${q} debian-bookworm q35 2/2`]),
+      ...['5.2', '7.2', '10.0', '11.1'].flatMap((q) => [`${q} debian-bookworm-arm64 virt 1/2`, `${q} debian-bookworm-arm64 virt 2/2`]),
     ]);
   });
 
@@ -100,7 +109,7 @@ describe('nvdimm-harness matrix', () => {
     expect(lines[0]).toMatch(/^QEMU +IMAGE +MACHINE +SHARD +SCENARIOS$/);
     expect(lines[1]).toMatch(/^5\.2 +debian-bookworm +pc +1\/2 +scenarios$/);
     expect(lines).toContainEqual(expect.stringMatching(/^11\.1 +debian-bookworm +q35 +2\/2 +scenarios$/));
-    expect(result.stdout).toContain('22 cells: 4 QEMU versions, 4 images, 2 machine types');
+    expect(result.stdout).toContain('30 cells: 4 QEMU versions, 5 images, 3 machine types');
     expect(result.stdout).toContain('node ci/run-cell.mjs QEMU IMAGE MACHINE SHARD SCENARIOS');
   });
 
@@ -121,12 +130,12 @@ describe('nvdimm-harness matrix', () => {
   it('reports a machine type the configuration does not declare, and exits 2', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'nvh-matrix-test-'));
     try {
-      const text = (await readFile(join(ROOT, 'ci/matrix.yaml'), 'utf8')).replace('machines: [pc, q35]', 'machines: [pc]');
+      const text = (await readFile(join(ROOT, 'ci/matrix.yaml'), 'utf8')).replace('machines: [pc, q35, virt]', 'machines: [pc, virt]');
       await writeFile(join(dir, 'matrix.yaml'), text);
       const result = await cli('--config', join(dir, 'matrix.yaml'));
       expect(result.exitCode).toBe(2);
       expect(result.stdout).toBe('');
-      expect(result.stderr).toMatch(/matrix\.yaml:\d+:\d+: runs\.2\.machines\.0: "q35" is not in the top-level `machines` \(pc\)/);
+      expect(result.stderr).toMatch(/matrix\.yaml:\d+:\d+: runs\.2\.machines\.0: "q35" is not in the top-level `machines` \(pc, virt\)/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

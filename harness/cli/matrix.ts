@@ -3,7 +3,7 @@ import { join, relative, resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { execa } from 'execa';
 import { isCellReport } from '../report/cell-report.js';
-import { imageNames } from '../images/recipe.js';
+import { imageNames, loadRecipe } from '../images/recipe.js';
 import {
   computeCells,
   formatTable,
@@ -102,7 +102,11 @@ async function matrix(opts: MatrixOptions): Promise<number> {
   const images = imageNames();
   let config;
   try {
-    config = parseMatrixConfig(text, shown, { images, scenarioExists: (p) => existsSync(join(ROOT, p)) });
+    config = parseMatrixConfig(text, shown, {
+      images,
+      scenarioExists: (p) => existsSync(join(ROOT, p)),
+      imageArch: (image) => (images.includes(image) ? loadRecipe(image).recipe.arch : undefined),
+    });
   } catch (e) {
     if (!(e instanceof MatrixConfigError)) throw e;
     console.error(e.message);
@@ -115,7 +119,7 @@ async function matrix(opts: MatrixOptions): Promise<number> {
     if (!loaded) return 2;
     scenarios.set(
       r.scenarios,
-      loaded.map((l) => ({ file: l.file, qemu: l.scenario.qemu, machines: l.scenario.machines })),
+      loaded.map((l) => ({ file: l.file, qemu: l.scenario.qemu, machines: l.scenario.machines, arches: l.scenario.arches })),
     );
   }
   let result;
