@@ -17,6 +17,9 @@
  * command line: floors only, interleaved, with QEMU's CPU time (what bounds a 2-core machine's suite). SPEC is
  * `append=WORDS` (kernel command line), `cpu=MODEL`, `bios=FILE` or `ram=SIZE`, several joined with `;`.
  * Figures go to bench/candidates.json.
+ *
+ * `--arch arm64` times arm64 guests (qemu-system-aarch64 under TCG, `virt`, UEFI) instead: figures go to
+ * bench/results-arm64.json.
  */
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -46,6 +49,7 @@ const { values } = parseArgs({
     extras: { type: 'boolean', default: true },
     candidate: { type: 'string', multiple: true, default: [] },
     out: { type: 'string' },
+    arch: { type: 'string' },
   },
   allowNegative: true,
 });
@@ -77,7 +81,7 @@ function parseCandidate(spec: string): Candidate {
 const BASELINE: Candidate = { spec: 'the harness', append: [] };
 
 /** The guests every boot is timed with: one 1 GiB file-backed NVDIMM each, files in `dir`, and a slot for a hotplug. */
-function benchPlan(dir: string): Plan {
+function benchPlan(dir: string, env: Environment): Plan {
   const scenario = `
 name: bench
 files: { a: { size: 1G }, b: { size: 1G }, c: { size: 1G } }
@@ -88,7 +92,7 @@ steps:
   - boot: [one, two]
   - hotplug: { guest: one, id: nv2, backend: { file: c } }
 `;
-  return plan(parseScenario(scenario, 'bench.yaml'), dir);
+  return plan(parseScenario(scenario, 'bench.yaml'), dir, env.machine, env.qemu.version);
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -117,6 +121,7 @@ function launch(env: Environment, qmpSocket: string, sshPort: number, append: st
     qmpSocket,
     sshPort,
     firmware: env.qemu.firmware,
+    ...(env.qemu.bios ? { bios: env.qemu.bios } : {}),
   };
 }
 
@@ -232,14 +237,16 @@ async function hotplugOnce(env: Environment, p: Plan, dir: string): Promise<{ qm
 
 async function main(): Promise<void> {
   const results: Record<string, unknown> = { at: new Date().toISOString() };
+  if (values.arch) process.env[SETTINGS.arch.env] = SETTINGS.arch.parse(values.arch);
   const env = await prepareEnvironment();
+  results.arch = env.image.arch;
   results.qemu = env.qemu.version;
   results.accel = env.accel.accel;
   const n = Number(values.boots);
   if (values.candidate!.length > 0) return compareCandidates(env, n, results, values.out ?? 'bench/candidates.json');
   const dir = await mkdtemp(join(tmpdir(), 'nvdimm-harness-bench-'));
   try {
-    const p = benchPlan(dir);
+    const p = benchPlan(dir, env);
     for (const f of Object.values(p.files)) await execa('truncate', ['-s', String(f.size), f.path]);
     const port = 20000 + (process.pid % 20000);
     const floor: number[] = [];
@@ -313,7 +320,7 @@ async function main(): Promise<void> {
       await rm(cache, { recursive: true, force: true });
     }
   }
-  const out = values.out ?? 'bench/results.json';
+  const out = values.out ?? (env.image.arch === 'amd64' ? 'bench/results.json' : `bench/results-${env.image.arch}.json`);
   await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`figures written to ${out}`);
 }
@@ -324,7 +331,7 @@ async function compareCandidates(env: Environment, n: number, results: Record<st
   const dir = await mkdtemp(join(tmpdir(), 'nvdimm-harness-bench-'));
   const runs = candidates.map(() => ({ ms: [] as number[], cpuMs: [] as number[] }));
   try {
-    const p = benchPlan(dir);
+    const p = benchPlan(dir, env);
     for (const f of Object.values(p.files)) await execa('truncate', ['-s', String(f.size), f.path]);
     const port = 20000 + (process.pid % 20000);
     for (let i = 0; i < n; i++) {

@@ -1,7 +1,8 @@
 /**
  * `npm test` runs the full scenario suite on the default QEMU, image and machine (scenarios/*.yaml are test
  * files); here the basic scenario runs, through the real CLI, on every other QEMU version and guest image,
- * and the q35-only CXL scenario and the machine-dependent unplug scenario on q35.
+ * and the q35-only CXL scenario and the machine-dependent unplug scenario on q35; and basic usage once on an
+ * arm64 guest, the one arm64 scenario `npm test` runs (the nightly matrix runs the rest on virt).
  */
 import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
@@ -51,5 +52,14 @@ describe('the q35 machine type', { timeout: 600_000 }, () => {
     // Its pc step is skipped for the machine, and its q35 step ran.
     expect(output).toMatch(/only for machine pc, this is q35/);
     expect(output).toMatch(/Tests\s+\d+ passed \| 1 skipped/);
+  });
+});
+
+describe('arm64 guests', { timeout: 600_000 }, () => {
+  it('pass basic usage on the virt machine under TCG, booted through UEFI', async () => {
+    const { code, output } = await basic(['--arch', 'arm64']);
+    expect(code, output).toBe(0);
+    expect(output).toMatch(/image debian-bookworm-arm64 \(kernel [^)]*-arm64\); machine virt; accelerator tcg/);
+    expect(output).toMatch(/Tests\s+5 passed/);
   });
 });
