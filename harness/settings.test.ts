@@ -44,3 +44,38 @@ describe('settings', () => {
       expect(() => setting('mirror', { NVDIMM_HARNESS_DEBIAN_MIRROR: bad })).toThrow(/expected an http\(s\) URL/);
   });
 });
+
+describe('arch and machine type', () => {
+  /** Runs f with these variables set (undefined: unset), then puts them back. */
+  const withEnv = (vars: Record<string, string | undefined>, f: () => void) => {
+    const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+    const apply = (v: Record<string, string | undefined>) => {
+      for (const [k, x] of Object.entries(v))
+        if (x === undefined) delete process.env[k];
+        else process.env[k] = x;
+    };
+    apply(vars);
+    try {
+      f();
+    } finally {
+      apply(saved);
+    }
+  };
+  const unset = { NVDIMM_HARNESS_ARCH: undefined, NVDIMM_HARNESS_MACHINE: undefined };
+
+  it('default to amd64 on pc', () => {
+    withEnv(unset, () => {
+      expect(setting('arch')).toBe('amd64');
+      expect(setting('machine')).toBe('pc');
+    });
+  });
+
+  it('give arm64 guests the virt machine, and --machine virt alone means arm64', () => {
+    withEnv({ ...unset, NVDIMM_HARNESS_ARCH: 'arm64' }, () => expect(setting('machine')).toBe('virt'));
+    withEnv({ ...unset, NVDIMM_HARNESS_MACHINE: 'virt' }, () => expect(setting('arch')).toBe('arm64'));
+  });
+
+  it('refuse an unknown arch', () => {
+    expect(() => setting('arch', { NVDIMM_HARNESS_ARCH: 'riscv64' })).toThrow(/expected one of amd64, arm64, not "riscv64"/);
+  });
+});

@@ -75,6 +75,22 @@ describe('the matrix configuration', () => {
     );
   });
 
+  it('refuses a cell whose image is of another architecture than its machine type', () => {
+    const text = `
+qemu: ["7.2"]
+images: [debian-bookworm, debian-bookworm-arm64]
+machines: [pc, virt]
+shards: 1
+runs:
+  - { scenarios: scenarios, qemu: all, images: [debian-bookworm-arm64], machines: [pc] }
+  - { scenarios: scenarios, qemu: all, images: [debian-bookworm], machines: [virt] }
+`;
+    const imageArch = (image: string) => loadRecipe(image).recipe.arch;
+    expect(() => parseMatrixConfig(text, 'm.yaml', { images: IMAGES, imageArch })).toThrow(
+      /runs\.0: image debian-bookworm-arm64 is for arm64, but machine pc is amd64's[^]*runs\.1: image debian-bookworm is for amd64, but machine virt is arm64's/,
+    );
+  });
+
   it('parses a well-formed configuration', () => {
     const config = parseMatrixConfig(CONFIG, 'm.yaml');
     expect(config.shards).toBe(2);
