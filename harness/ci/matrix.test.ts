@@ -6,7 +6,7 @@ import { versionIn } from '../qemu/versions.js';
 import { loadRecipe } from '../images/recipe.js';
 
 const ROOT = join(import.meta.dirname, '../..');
-const IMAGES = ['debian-bookworm', 'debian-bookworm-arm64', 'debian-bullseye', 'debian-sid', 'debian-trixie'];
+const IMAGES = ['debian-bookworm', 'debian-bookworm-arm64', 'debian-bullseye', 'debian-sid', 'debian-trixie', 'debian-trixie-arm64'];
 
 const CONFIG = `
 qemu: ["5.2", "7.2", "10.0", "11.1"]
@@ -69,7 +69,9 @@ describe('the matrix configuration', () => {
     const q35 = cells.filter((c) => c.machine === 'q35');
     expect(new Set(q35.map((c) => `${c.qemu} ${c.image}`))).toEqual(new Set(config.qemu.map((q) => `${q} debian-bookworm`)));
     const virt = cells.filter((c) => c.machine === 'virt');
-    expect(new Set(virt.map((c) => `${c.qemu} ${c.image}`))).toEqual(new Set(config.qemu.map((q) => `${q} debian-bookworm-arm64`)));
+    expect(new Set(virt.map((c) => `${c.qemu} ${c.image}`))).toEqual(
+      new Set([...config.qemu.map((q) => `${q} debian-bookworm-arm64`), '7.2 debian-trixie-arm64']),
+    );
     expect(new Set(cells.filter((c) => c.machine === 'pc').map((c) => c.image))).toEqual(
       new Set(IMAGES.filter((i) => imageArch(i) === 'amd64')),
     );

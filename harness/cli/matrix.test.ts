@@ -91,7 +91,7 @@ describe('nvdimm-harness matrix', () => {
     expect(new Set(include.map((c) => c.id)).size).toBe(include.length);
   });
 
-  it('--json has the full suite on pc on every QEMU version with debian-bookworm and on every other image with QEMU 7.2, on q35 on every QEMU version with debian-bookworm, and on virt (arm64) on every QEMU version with debian-bookworm-arm64', async () => {
+  it('--json has the full suite on pc on every QEMU version with debian-bookworm and on every other image with QEMU 7.2, on q35 on every QEMU version with debian-bookworm, and on virt (arm64) on every QEMU version with debian-bookworm-arm64 and with QEMU 7.2 on debian-trixie-arm64', async () => {
     const { include } = JSON.parse((await cli('--json')).stdout) as { include: Record<string, string>[] };
     expect(include.every((c) => c.scenarios === 'scenarios')).toBe(true);
     expect(include.map((c) => `${c.qemu} ${c.image} ${c.machine} ${c.shard}`)).toEqual([
@@ -99,6 +99,8 @@ describe('nvdimm-harness matrix', () => {
       ...['debian-bullseye', 'debian-trixie', 'debian-sid'].flatMap((i) => [`7.2 ${i} pc 1/2`, `7.2 ${i} pc 2/2`]),
       ...['5.2', '7.2', '10.0', '11.1'].flatMap((q) => [`${q} debian-bookworm q35 1/2`, `${q} debian-bookworm q35 2/2`]),
       ...['5.2', '7.2', '10.0', '11.1'].flatMap((q) => [`${q} debian-bookworm-arm64 virt 1/2`, `${q} debian-bookworm-arm64 virt 2/2`]),
+      '7.2 debian-trixie-arm64 virt 1/2',
+      '7.2 debian-trixie-arm64 virt 2/2',
     ]);
   });
 
@@ -109,7 +111,7 @@ describe('nvdimm-harness matrix', () => {
     expect(lines[0]).toMatch(/^QEMU +IMAGE +MACHINE +SHARD +SCENARIOS$/);
     expect(lines[1]).toMatch(/^5\.2 +debian-bookworm +pc +1\/2 +scenarios$/);
     expect(lines).toContainEqual(expect.stringMatching(/^11\.1 +debian-bookworm +q35 +2\/2 +scenarios$/));
-    expect(result.stdout).toContain('30 cells: 4 QEMU versions, 5 images, 3 machine types');
+    expect(result.stdout).toContain('32 cells: 4 QEMU versions, 6 images, 3 machine types');
     expect(result.stdout).toContain('node ci/run-cell.mjs QEMU IMAGE MACHINE SHARD SCENARIOS');
   });
 
