@@ -5,6 +5,7 @@ import { cacheDir, trustedCacheRoot } from '../cache.js';
 import { debianMirror } from '../debian/mirror.js';
 import { cachedImages } from '../images/build.js';
 import { findQemu, provisionedVersion } from '../qemu/binary.js';
+import { ARCH_NAMES } from '../arch.js';
 import { cachedVerdicts, kvmDeviceUsable } from '../qemu/kvm.js';
 import { QEMU_BUILDS } from '../qemu/versions.js';
 import { SETTINGS, setting } from '../settings.js';
@@ -67,11 +68,14 @@ async function examine(): Promise<Finding[]> {
       : { ok: true, what: `default QEMU ${qemu.version}: ${qemu.origin}` },
   );
   for (const { suite, version } of QEMU_BUILDS) {
-    const have = provisionedVersion(suite);
-    findings.push({
-      ok: true,
-      what: `QEMU ${version} (Debian ${suite}): ${have ? `provisioned (${have})` : `not provisioned; nvdimm-harness qemu fetch ${version}`}`,
-    });
+    for (const arch of ARCH_NAMES) {
+      const have = provisionedVersion(suite, arch);
+      const fetch = `nvdimm-harness qemu fetch ${version}${arch === 'amd64' ? '' : ` --arch ${arch}`}`;
+      findings.push({
+        ok: true,
+        what: `QEMU ${version} (Debian ${suite}) for ${arch} guests: ${have ? `provisioned (${have})` : `not provisioned; ${fetch}`}`,
+      });
+    }
   }
 
   // One verdict on KVM: what the probe found when there is one, else whether /dev/kvm can be opened.
