@@ -154,7 +154,9 @@ describe('ci/run-cell.mjs', () => {
   ])('refuses the machine type of %j in one line without running anything', async (args, machine) => {
     const { exitCode, stderr, node } = await runCell(args);
     expect(exitCode).toBe(2);
-    expect(stderr).toBe(`run-cell.mjs: MACHINE must be pc, q35 or virt, not "${machine}" (arguments: QEMU IMAGE MACHINE SHARD [SCENARIOS])`);
+    expect(stderr).toBe(
+      `run-cell.mjs: MACHINE must be pc, q35 or virt, not "${machine}" (arguments: QEMU IMAGE MACHINE SHARD [SCENARIOS])`,
+    );
     expect(node).toBeUndefined();
   });
 });

@@ -94,7 +94,9 @@ describe('ci/nightly.yml', () => {
 
   it('reads only keys a cell of `nvdimm-harness matrix --json` has', () => {
     const config = parseMatrixConfig(readFileSync(join(ROOT, 'ci/matrix.yaml'), 'utf8'), 'ci/matrix.yaml');
-    const { cells } = computeCells(config, () => [{ file: 'a.yaml', qemu: '*', machines: ['pc', 'q35', 'virt'], arches: ['amd64', 'arm64'] }]);
+    const { cells } = computeCells(config, () => [
+      { file: 'a.yaml', qemu: '*', machines: ['pc', 'q35', 'virt'], arches: ['amd64', 'arm64'] },
+    ]);
     // `matrix.KEY` inside the workflow's expressions (not `needs.matrix.outputs`, the job named matrix).
     const expressions = [...SOURCE.matchAll(/\$\{\{(.*?)\}\}/g)].map(([, e]) => e!);
     const used = new Set(expressions.flatMap((e) => [...e.matchAll(/(?<![.\w])matrix\.(\w+)/g)].map(([, key]) => key!)));
