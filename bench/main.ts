@@ -98,7 +98,7 @@ function guestOptions(env: Environment, p: Plan, name: string, dir: string): Gue
   return {
     machine: p.machines[name]!,
     qemu: env.qemu,
-    kernel: env.image.vmlinux,
+    kernel: env.image.kernel,
     initramfs: env.image.initramfs,
     accel: env.accel.accel,
     dir,
@@ -110,7 +110,7 @@ function guestOptions(env: Environment, p: Plan, name: string, dir: string): Gue
 /** How the harness would start the bench guest, for the boots that start QEMU themselves. */
 function launch(env: Environment, qmpSocket: string, sshPort: number, append: string[]): Launch {
   return {
-    kernel: env.image.vmlinux,
+    kernel: env.image.kernel,
     initramfs: env.image.initramfs,
     append,
     accel: env.accel.accel,

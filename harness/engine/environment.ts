@@ -5,7 +5,9 @@ import { findQemu, type QemuBinary } from '../qemu/binary.js';
 import { chooseAccel, type AccelDecision } from '../qemu/kvm.js';
 import { Guest } from '../guest/guest.js';
 import { runKeyPair } from '../guest/ssh.js';
-import { setting, type MachineType } from '../settings.js';
+import { EnvironmentError } from '../errors.js';
+import type { OwnKernel } from '../images/own-kernel.js';
+import { setting, SETTINGS, type MachineType } from '../settings.js';
 import { createRunDir } from './janitor.js';
 
 /** The QEMU, guest image, accelerator and machine type a scenario runs on. */
@@ -26,9 +28,18 @@ const KVM_PROBE_MS = 15_000;
  */
 export async function prepareEnvironment(imageName?: string, log: (line: string) => void = () => {}): Promise<Environment> {
   const qemu = await findQemu(setting('qemu'), log);
-  const image = await guestImage(imageName ?? setting('image') ?? DEFAULT_IMAGE, { log });
+  const image = await guestImage(imageName ?? setting('image') ?? DEFAULT_IMAGE, { log, kernel: ownKernelSetting() });
   const accel = await chooseAccel(setting('accel'), qemu, image.kernelVersion, () => probeKvm(qemu, image));
   return { qemu, image, accel, machine: setting('machine') };
+}
+
+/** The kernel the settings name instead of the images' own, if any. */
+export function ownKernelSetting(): OwnKernel | undefined {
+  const path = setting('kernel');
+  const modules = setting('modules');
+  if (modules && !path)
+    throw new EnvironmentError(`${SETTINGS.modules.env} (--modules) names the modules of a --kernel, and no kernel is given`);
+  return path ? { path, modules } : undefined;
 }
 
 export function bootTimeoutMs(env: Environment): number {
@@ -49,7 +60,7 @@ async function probeKvm(qemu: QemuBinary, image: GuestImage): Promise<boolean> {
     guest = await Guest.launch({
       machine: { name: 'kvm-probe', type: 'pc', nvdimm: false, cpus: 1, memory: { ram: 256 * 2 ** 20 }, devices: [], hotplugPorts: [] },
       qemu,
-      kernel: image.vmlinux,
+      kernel: image.kernel,
       initramfs: image.initramfs,
       accel: 'kvm',
       dir,

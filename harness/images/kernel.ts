@@ -1,4 +1,5 @@
 import { execa } from 'execa';
+import { gunzipSync } from 'node:zlib';
 import { decompress as unzstd } from 'fzstd';
 
 /**
@@ -6,7 +7,7 @@ import { decompress as unzstd } from 'fzstd';
  * point with no decompression step, which is most of a TCG boot's kernel start-up time.
  */
 export async function vmlinuxFromBzImage(bzImage: Buffer): Promise<Buffer> {
-  if (bzImage.toString('latin1', 0x202, 0x206) !== 'HdrS') throw new Error('not an x86 bzImage (no HdrS setup header)');
+  if (!isBzImage(bzImage)) throw new Error('not an x86 bzImage (no HdrS setup header)');
   const setupSects = bzImage[0x1f1] || 4;
   const protectedMode = (setupSects + 1) * 512;
   const offset = protectedMode + bzImage.readUInt32LE(0x248);
@@ -19,15 +20,75 @@ export async function vmlinuxFromBzImage(bzImage: Buffer): Promise<Buffer> {
 
 const XZ = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
 const ZSTD = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
+const GZIP = Buffer.from([0x1f, 0x8b]);
 
-/** Debian's kernels are xz-compressed up to bookworm and zstd-compressed from trixie on. */
+/**
+ * Debian's kernels are xz-compressed up to bookworm and zstd-compressed from trixie on; a kernel built with
+ * the upstream defaults is gzip-compressed. Other methods (lz4, lzo, bzip2) are refused.
+ */
 async function decompress(payload: Buffer): Promise<Buffer> {
   // The kernel build appends the uncompressed size (4 bytes) to the compressed stream.
-  if (payload.subarray(0, 4).equals(ZSTD)) return Buffer.from(unzstd(payload.subarray(0, payload.length - 4)));
+  const stream = payload.subarray(0, payload.length - 4);
+  if (payload.subarray(0, 4).equals(ZSTD)) return Buffer.from(unzstd(stream));
+  if (payload.subarray(0, 2).equals(GZIP)) return gunzipSync(stream);
   if (payload.subarray(0, 6).equals(XZ)) {
     // --single-stream stops at the end of the xz stream, before the appended size.
     const { stdout } = await execa('xz', ['--decompress', '--stdout', '--single-stream'], { input: payload, encoding: 'buffer' });
     return Buffer.from(stdout);
   }
-  throw new Error(`kernel payload is neither xz- nor zstd-compressed (magic ${payload.subarray(0, 6).toString('hex')})`);
+  throw new Error(`kernel payload is neither xz-, zstd- nor gzip-compressed (magic ${payload.subarray(0, 6).toString('hex')})`);
 }
+
+/** Whether the file is an x86 bzImage (its setup header's "HdrS" magic). */
+export function isBzImage(file: Buffer): boolean {
+  return file.toString('latin1', 0x202, 0x206) === 'HdrS';
+}
+
+/** Whether the file is a 64-bit little-endian ELF, as an x86-64 vmlinux is. */
+export function isElf64(file: Buffer): boolean {
+  return file.subarray(0, 4).equals(Buffer.from('\x7fELF', 'latin1')) && file[4] === 2 && file[5] === 1;
+}
+
+/**
+ * The release a kernel says it is ("6.1.0-41-amd64"): a bzImage's setup header points at its version
+ * string; a vmlinux holds the banner "Linux version RELEASE ...".
+ */
+export function kernelRelease(file: Buffer): string | undefined {
+  if (isBzImage(file)) {
+    const at = 0x200 + file.readUInt16LE(0x20e);
+    return file.toString('latin1', at, file.indexOf(0, at)).split(' ')[0] || undefined;
+  }
+  const banner = Buffer.from('Linux version ', 'latin1');
+  const at = file.indexOf(banner);
+  if (at < 0) return undefined;
+  const start = at + banner.length;
+  return file.toString('latin1', start, file.indexOf(0x20, start));
+}
+
+/** The ELF note type of the PVH 32-bit entry point (XEN_ELFNOTE_PHYS32_ENTRY, owner "Xen"). */
+const PVH_ENTRY_NOTE = 18;
+
+/**
+ * Whether an ELF vmlinux has a PVH entry point (CONFIG_PVH): QEMU boots such a kernel directly from -kernel,
+ * and refuses any other ELF kernel on x86.
+ */
+export function hasPvhEntry(elf: Buffer): boolean {
+  const phoff = Number(elf.readBigUInt64LE(0x20));
+  const phentsize = elf.readUInt16LE(0x36);
+  for (let i = 0; i < elf.readUInt16LE(0x38); i++) {
+    const ph = phoff + i * phentsize;
+    if (elf.readUInt32LE(ph) !== 4) continue; // PT_NOTE
+    const start = Number(elf.readBigUInt64LE(ph + 8));
+    const end = start + Number(elf.readBigUInt64LE(ph + 32));
+    for (let at = start; at + 12 <= end; ) {
+      const namesz = elf.readUInt32LE(at);
+      const descsz = elf.readUInt32LE(at + 4);
+      const name = elf.toString('latin1', at + 12, at + 12 + namesz).replace(/\0+$/, '');
+      if (name === 'Xen' && elf.readUInt32LE(at + 8) === PVH_ENTRY_NOTE) return true;
+      at += 12 + align4(namesz) + align4(descsz);
+    }
+  }
+  return false;
+}
+
+const align4 = (n: number) => (n + 3) & ~3;

@@ -39,9 +39,16 @@ export async function findQemu(choice?: string, log: (line: string) => void = ()
   return provisionedQemu(DEFAULT_BUILD.suite, log);
 }
 
+/**
+ * A QEMU binary as it is: installed, or in its own build tree. A build tree keeps the firmware it built
+ * and ships in `pc-bios/` beside the binary, which an uninstalled QEMU's compiled-in data path does not name.
+ */
 async function hostQemu(path: string): Promise<QemuBinary> {
   if (!existsSync(path)) throw new EnvironmentError(`QEMU binary ${path} does not exist`);
-  return { command: path, prefix: [], env: {}, firmware: [], version: await readVersion(path, [], {}), origin: path, choice: path };
+  const pcBios = join(dirname(path), 'pc-bios');
+  const firmware = existsSync(pcBios) ? [pcBios] : [];
+  const origin = firmware.length ? `${path} (firmware from ${pcBios})` : path;
+  return { command: path, prefix: [], env: {}, firmware, version: await readVersion(path, [], {}), origin, choice: path };
 }
 
 async function readVersion(command: string, prefix: string[], env: Record<string, string>): Promise<string> {
