@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hasPvhEntry, isBzImage, isElf64, kernelRelease } from './kernel.js';
+import { hasPvhEntry, isBzImage, isElf64, kernelRelease, lz4Legacy } from './kernel.js';
 
 /** A bzImage's first page: the setup header's magic and the pointer to its version string. */
 function bzImageHead(version: string): Buffer {
@@ -69,5 +69,21 @@ describe('kernel files', () => {
       ),
     ).toBe(false);
     expect(hasPvhEntry(elf([]))).toBe(false);
+  });
+});
+
+describe('lz4Legacy', () => {
+  it('decodes literals, long literal runs and overlapping matches', () => {
+    const literals = 'abcdefghijklmnopqrst'; // 20: a length nibble of 15 and one more byte of 5
+    const block = Buffer.concat([
+      Buffer.from([0xf5, 20 - 15]),
+      Buffer.from(literals, 'latin1'),
+      Buffer.from([3, 0]), // a match 3 back, 4 + 5 = 9 long: it overlaps what it writes
+      Buffer.from([0x10, 0x21]), // the last sequence: one literal, "!"
+    ]);
+    const frame = Buffer.alloc(8);
+    Buffer.from([0x02, 0x21, 0x4c, 0x18]).copy(frame);
+    frame.writeUInt32LE(block.length, 4);
+    expect(lz4Legacy(Buffer.concat([frame, block])).toString('latin1')).toBe(`${literals}rstrstrst!`);
   });
 });

@@ -21,22 +21,62 @@ export async function vmlinuxFromBzImage(bzImage: Buffer): Promise<Buffer> {
 const XZ = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
 const ZSTD = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
 const GZIP = Buffer.from([0x1f, 0x8b]);
+/** LZ4's legacy frame, which the kernel's lz4 compression writes: this magic, then blocks of at most 8 MiB. */
+const LZ4_LEGACY = Buffer.from([0x02, 0x21, 0x4c, 0x18]);
+const LZ4_LEGACY_BLOCK = 8 << 20;
 
 /**
- * Debian's kernels are xz-compressed up to bookworm and zstd-compressed from trixie on; a kernel built with
- * the upstream defaults is gzip-compressed. Other methods (lz4, lzo, bzip2) are refused.
+ * Debian's kernels are xz-compressed up to bookworm and zstd-compressed from trixie on, its cloud flavour
+ * lz4-compressed; a kernel built with the upstream defaults is gzip-compressed. lzo and bzip2 are refused.
  */
 async function decompress(payload: Buffer): Promise<Buffer> {
   // The kernel build appends the uncompressed size (4 bytes) to the compressed stream.
   const stream = payload.subarray(0, payload.length - 4);
   if (payload.subarray(0, 4).equals(ZSTD)) return Buffer.from(unzstd(stream));
   if (payload.subarray(0, 2).equals(GZIP)) return gunzipSync(stream);
+  if (payload.subarray(0, 4).equals(LZ4_LEGACY)) return lz4Legacy(stream);
   if (payload.subarray(0, 6).equals(XZ)) {
     // --single-stream stops at the end of the xz stream, before the appended size.
     const { stdout } = await execa('xz', ['--decompress', '--stdout', '--single-stream'], { input: payload, encoding: 'buffer' });
     return Buffer.from(stdout);
   }
-  throw new Error(`kernel payload is neither xz-, zstd- nor gzip-compressed (magic ${payload.subarray(0, 6).toString('hex')})`);
+  throw new Error(`kernel payload is neither xz-, zstd-, gzip- nor lz4-compressed (magic ${payload.subarray(0, 6).toString('hex')})`);
+}
+
+/** An LZ4 legacy frame: Node has no LZ4, and its block format is a few lines (lz4's doc/lz4_Block_format.md). */
+export function lz4Legacy(frame: Buffer): Buffer {
+  const blocks: Buffer[] = [];
+  for (let at = 4; at + 4 <= frame.length; ) {
+    const size = frame.readUInt32LE(at);
+    at += 4;
+    blocks.push(lz4Block(frame.subarray(at, at + size)));
+    at += size;
+  }
+  return Buffer.concat(blocks);
+}
+
+function lz4Block(src: Buffer): Buffer {
+  const out = Buffer.alloc(LZ4_LEGACY_BLOCK);
+  let i = 0;
+  let o = 0;
+  const length = (n: number) => {
+    if (n < 15) return n;
+    for (let b = 255; b === 255; n += b) b = src[i++]!;
+    return n;
+  };
+  while (i < src.length) {
+    const token = src[i++]!;
+    const literals = length(token >> 4);
+    src.copy(out, o, i, i + literals);
+    i += literals;
+    o += literals;
+    if (i >= src.length) break; // the last sequence has literals only
+    const offset = src.readUInt16LE(i);
+    i += 2;
+    // Byte by byte: a match may overlap the bytes it is still writing.
+    for (let n = length(token & 15) + 4, from = o - offset; n > 0; n--) out[o++] = out[from++]!;
+  }
+  return out.subarray(0, o);
 }
 
 /** Whether the file is an x86 bzImage (its setup header's "HdrS" magic). */
