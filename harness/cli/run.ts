@@ -13,7 +13,7 @@ import { terminateDescendants } from '../engine/descendants.js';
 import { addSettingOptions, exportSettings, setting } from '../settings.js';
 import { scenarioPlugin } from '../vitest/plugin.js';
 import { scenarioTestOptions } from '../vitest/project.js';
-import { loadAll, ROOT, scenarioFiles } from './scenario-files.js';
+import { loadAll, scenarioFiles } from './scenario-files.js';
 
 /**
  * vitest (and the progress reporter built on it) is loaded only when scenarios run: every other command
@@ -73,7 +73,7 @@ the guest was up, or the guest's kernel never reaching init); a QEMU that refuse
     });
 }
 
-interface RunOptions {
+export interface RunOptions {
   qemu?: string;
   kernel?: string;
   modules?: string;
@@ -114,7 +114,7 @@ function reporterFor(opts: RunOptions): ReporterName | string {
   return byExtension[extname(opts.outputFile)] ?? `--output-file ${opts.outputFile}: name a .xml (junit) or .json file, or give --reporter`;
 }
 
-async function run(args: string[], opts: RunOptions): Promise<number> {
+export async function run(args: string[], opts: RunOptions = {}): Promise<number> {
   const reporter = reporterFor(opts);
   if (!(reporter in REPORTERS)) {
     console.error(reporter);
@@ -163,7 +163,7 @@ async function run(args: string[], opts: RunOptions): Promise<number> {
   const vitest = await createVitest(
     'test',
     {
-      root: ROOT,
+      root: process.cwd(),
       config: false,
       include: files,
       watch: false,

@@ -3,13 +3,13 @@
  * other input, with file:line:column errors.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { EnvironmentError } from '../errors.js';
+import { PACKAGE_ROOT } from '../root.js';
 import { parseYaml } from '../scenario/yaml.js';
 
-export const IMAGES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../images');
+export const IMAGES_DIR = join(PACKAGE_ROOT, 'images');
 export const DEFAULT_IMAGE = 'debian-bookworm';
 
 /** An image name: what `images/NAME.json` is called, and nothing that could leave that folder. */
