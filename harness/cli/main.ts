@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { HarnessError } from '../errors.js';
 import { registerDoctor } from './doctor.js';
 import { registerImage } from './image.js';
+import { registerInit } from './init.js';
 import { registerMatrix } from './matrix.js';
 import { registerMutate } from './mutate.js';
 import { registerList } from './list.js';
@@ -36,6 +37,7 @@ registerSchema(program);
 registerMatrix(program);
 registerMutate(program);
 registerReport(program);
+registerInit(program);
 
 try {
   await program.parseAsync();

@@ -23,7 +23,7 @@ describe('with no file named', () => {
       const r = await cli(command);
       expect(r.exitCode, command).toBe(2);
       expect(r.stderr.trim(), command).toBe(
-        `nvdimm-harness: no scenarios/ folder in ${dir}: name scenario files or folders (e.g. nvdimm-harness run my.yaml)`,
+        `nvdimm-harness: no scenarios/ folder in ${dir}: name scenario files or folders (e.g. nvdimm-harness run my.yaml), or write a first one with nvdimm-harness init`,
       );
     }
   });

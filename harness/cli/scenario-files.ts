@@ -10,7 +10,7 @@ export const DEFAULT_SCENARIOS = 'scenarios';
 export function scenarioFiles(args: string[]): string[] {
   if (args.length === 0 && !existsSync(DEFAULT_SCENARIOS))
     throw new EnvironmentError(
-      `no ${DEFAULT_SCENARIOS}/ folder in ${process.cwd()}: name scenario files or folders (e.g. nvdimm-harness run my.yaml)`,
+      `no ${DEFAULT_SCENARIOS}/ folder in ${process.cwd()}: name scenario files or folders (e.g. nvdimm-harness run my.yaml), or write a first one with nvdimm-harness init`,
     );
   return (args.length ? args : [DEFAULT_SCENARIOS]).flatMap((arg) => {
     const path = resolve(arg);
