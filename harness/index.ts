@@ -11,7 +11,10 @@ export type { Scenario } from './scenario/schema.js';
 /**
  * Runs scenario files or folders (default: ./scenarios) on real guests as `nvdimm-harness run` does, with its
  * progress on the terminal, and resolves to its exit status: 0 passed, 1 a step failed or no check ran, 2 a
- * file or an option is malformed (nothing started). It sets the NVDIMM_HARNESS_* variables for vitest's workers.
+ * file or an option is malformed (nothing started). It throws, before anything starts, when no file is named
+ * and there is no ./scenarios, or an option's value cannot be used (`qemu: '9.9'`). It sets the
+ * NVDIMM_HARNESS_* variables for vitest's workers, and replaces the process's SIGINT and SIGTERM handlers with
+ * its own, which stop the guests and exit.
  */
 export const runScenarios = run;
 export type { RunOptions } from './cli/run.js';
