@@ -8,13 +8,13 @@ import { MODULE_EXTENSION, scenarioPlugin } from './plugin.js';
  */
 export const VITEST_LIMIT_MS = 600_000;
 
-/** The annotation type under which a skipped step states why (progress lines leave it to the result line). */
 /**
  * The first line of a failed step's evidence (where it ran, command lines, consoles, kernel logs) as logged
  * for JUnit's <system-out>; the terminal reporter drops it, since the failure message has it already.
  */
 export const EVIDENCE_HEADER = 'nvdimm-harness: evidence of the failed step';
 
+/** The annotation type under which a skipped step states why (progress lines leave it to the result line). */
 export const SKIP_ANNOTATION = 'skipped';
 
 /** vitest's options for running scenario files, shared by the `scenarios` project and `nvdimm-harness run`. */
