@@ -44,7 +44,7 @@ describe('kernel files', () => {
   });
 
   it('reads the release from a vmlinux banner', () => {
-    const file = elf([], '\0Linux version 6.1.0-50-amd64 (debian-kernel@lists.debian.org) (gcc)\0');
+    const file = elf([], '\0Linux version 6.1.0-50-amd64 (builder@host.example) (gcc)\0');
     expect(isElf64(file)).toBe(true);
     expect(isBzImage(file)).toBe(false);
     expect(kernelRelease(file)).toBe('6.1.0-50-amd64');
