@@ -17,7 +17,17 @@ import { shellCommand } from '../qemu/process.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'bin/nvdimm-harness.js');
-const BASIC = join(ROOT, 'scenarios/basic.yaml');
+/** One guest, one NVDIMM: the least that shows the kernel's NVDIMM drivers at work. */
+const SCENARIO = `name: a file-backed NVDIMM is a pmem region of its size
+files: { disk: { size: 128M } }
+guests:
+  vm: { memory: { ram: 512M, slots: 2, maxmem: 1G }, nvdimms: [{ id: nv1, backend: { file: disk } }] }
+steps:
+  - boot: vm
+  - expect-ndctl: { guest: vm, regions: [{ size: 128M }] }
+`;
+/** The scenario, written into each describe's own temporary folder. */
+let scenarioFile: string;
 
 let tmp: string;
 /** The "kernel build tree": vmlinux only. */
@@ -32,6 +42,8 @@ const output = (r: { stdout: string; stderr: string }) => `${r.stdout}\n${r.stde
 describe('a kernel you built', { timeout: 600_000 }, () => {
   beforeAll(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'nvdimm-harness-own-'));
+    scenarioFile = join(tmp, 'pmem.yaml');
+    await writeFile(scenarioFile, SCENARIO);
     const apt = new AptRoot(join(tmp, 'apt'), 'bookworm', debianMirror());
     await apt.update();
     const image = (await apt.dependencies('linux-image-amd64')).find((d) => d.startsWith('linux-image-'))!;
@@ -52,7 +64,7 @@ describe('a kernel you built', { timeout: 600_000 }, () => {
   });
 
   it('boots it with the image userland, and a scenario passes on it', async () => {
-    const r = await cli(['run', '--kernel', vmlinux, '--modules', modules, BASIC]);
+    const r = await cli(['run', '--kernel', vmlinux, '--modules', modules, scenarioFile]);
     expect(r.exitCode, output(r)).toBe(0);
     expect(output(r)).toContain(`image debian-bookworm+kernel (kernel ${release})`);
   });
@@ -70,15 +82,15 @@ describe('a kernel you built', { timeout: 600_000 }, () => {
     const partial = join(tmp, 'mods-without-nd-pmem');
     await cp(modules, partial, { recursive: true });
     await rm(join(partial, 'lib/modules', release, 'kernel/drivers/nvdimm/nd_pmem.ko'));
-    const r = await cli(['run', '--kernel', vmlinux, '--modules', partial, BASIC]);
+    const r = await cli(['run', '--kernel', vmlinux, '--modules', partial, scenarioFile]);
     expect(r.exitCode, output(r)).toBe(2);
     expect(r.stderr).toMatch(/kernel module nd_pmem \(needed by the image recipe\) is neither in .*mods-without-nd-pmem.* nor built in/);
-    const bisect = await cli(['run', '--bisect', '--kernel', vmlinux, '--modules', partial, BASIC]);
+    const bisect = await cli(['run', '--bisect', '--kernel', vmlinux, '--modules', partial, scenarioFile]);
     expect(bisect.exitCode, output(bisect)).toBe(125);
   });
 
   it('says it cannot tell which drivers are built in without modules or a build tree', async () => {
-    const r = await cli(['run', '--kernel', vmlinux, BASIC]);
+    const r = await cli(['run', '--kernel', vmlinux, scenarioFile]);
     expect(r.exitCode, output(r)).toBe(2);
     expect(r.stderr).toContain(`cannot tell which drivers ${vmlinux} has built in: no modules.builtin in its build tree`);
   });
@@ -95,7 +107,7 @@ describe('a kernel you built', { timeout: 600_000 }, () => {
         kernel: { path: '../../linux/vmlinux', modules: '../../mods' },
       }),
     );
-    const r = await cli(['run', '--image', 'my-kernel', BASIC], project);
+    const r = await cli(['run', '--image', 'my-kernel', scenarioFile], project);
     expect(r.exitCode, output(r)).toBe(0);
     expect(output(r)).toContain(`image my-kernel (kernel ${release})`);
   });
@@ -106,6 +118,8 @@ describe('a QEMU build tree', { timeout: 300_000 }, () => {
   beforeAll(async () => {
     const qemu = await findQemu('7.2');
     build = await mkdtemp(join(tmpdir(), 'nvdimm-harness-qemu-build-'));
+    scenarioFile = join(build, 'pmem.yaml');
+    await writeFile(scenarioFile, SCENARIO);
     // The binary runs through its suite's loader, as a build tree's binary runs against the host's libraries;
     // its firmware is only in pc-bios/, as in a build tree: this host has no /usr/share/qemu.
     const binary = join(build, 'qemu-system-x86_64');
@@ -120,7 +134,7 @@ describe('a QEMU build tree', { timeout: 300_000 }, () => {
   });
 
   it('runs a scenario with the firmware from pc-bios/ and the version from the binary', async () => {
-    const r = await cli(['run', '--qemu', join(build, 'qemu-system-x86_64'), BASIC]);
+    const r = await cli(['run', '--qemu', join(build, 'qemu-system-x86_64'), scenarioFile]);
     expect(r.exitCode, output(r)).toBe(0);
     expect(output(r)).toContain(`QEMU 7.2.`);
     expect(output(r)).toContain(`(firmware from ${join(build, 'pc-bios')})`);
@@ -129,7 +143,7 @@ describe('a QEMU build tree', { timeout: 300_000 }, () => {
   it("fails with QEMU's words when the build tree has no firmware", async () => {
     await rename(join(build, 'pc-bios'), join(build, 'no-pc-bios'));
     try {
-      const r = await cli(['run', '--qemu', join(build, 'qemu-system-x86_64'), BASIC]);
+      const r = await cli(['run', '--qemu', join(build, 'qemu-system-x86_64'), scenarioFile]);
       expect(r.exitCode, output(r)).toBe(1);
       expect(output(r)).toMatch(/could not load PC BIOS|Could not open option rom/i);
     } finally {
