@@ -54,7 +54,7 @@ describe('the package', () => {
     expect(files).toEqual(
       expect.arrayContaining(['images/init', 'images/modprobe', 'schema/scenario.schema.json', 'templates/nvdimm.yml']),
     );
-    const outside = files.filter((f) => !/^(bin|dist|docs|images|schema|templates)\/|^(README\.md|package\.json)$/.test(f));
+    const outside = files.filter((f) => !/^(bin|dist|docs|images|schema|templates)\/|^(README\.md|LICENSE|package\.json)$/.test(f));
     expect(outside).toEqual([]);
     const unwanted = files.filter((f) => /\.test\.|fixtures|^\.?ci\/|^\.github\/|^bench\/|^scenarios\/|\.ts$(?<!\.d\.ts$)/.test(f));
     expect(unwanted).toEqual([]);
