@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 import { setting } from './harness/settings.js';
-import { scenarioProject, VITEST_LIMIT_MS } from './harness/vitest/project.js';
+import { nvdimmScenarios, VITEST_LIMIT_MS } from './harness/vitest/project.js';
 
 /** Tests that boot QEMU or run the CLI on real guests; every other *.test.ts is a pure unit test. */
 const INTEGRATION = 'harness/**/*.integration.test.ts';
@@ -20,7 +20,7 @@ export default defineConfig({
         // Each file in a process of its own, which its QEMUs do not outlive.
         test: { name: 'integration', include: [INTEGRATION], pool: 'forks', hookTimeout: VITEST_LIMIT_MS, testTimeout: VITEST_LIMIT_MS },
       },
-      scenarioProject(),
+      nvdimmScenarios(),
     ],
   },
 });

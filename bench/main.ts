@@ -15,7 +15,8 @@
  *
  * `--candidate SPEC` (repeatable) measures boot-time candidates instead, one at a time against the harness's own
  * command line: floors only, interleaved, with QEMU's CPU time (what bounds a 2-core machine's suite). SPEC is
- * `append=WORDS` (kernel command line), `cpu=MODEL`, `bios=FILE` or `ram=SIZE`, several joined with `;`.
+ * `append=WORDS` (kernel command line), `cpu=MODEL`, `bios=FILE`, `ram=SIZE` or `image=NAME` (another image's
+ * kernel and initramfs, e.g. a recipe with another Debian kernel flavour), several joined with `;`.
  * Figures go to bench/candidates.json.
  *
  * `--arch arm64` times arm64 guests (qemu-system-aarch64 under TCG, `virt`, UEFI) instead: figures go to
@@ -63,6 +64,7 @@ interface Candidate {
   cpu?: string;
   bios?: string;
   ram?: number;
+  image?: string;
 }
 
 function parseCandidate(spec: string): Candidate {
@@ -73,7 +75,8 @@ function parseCandidate(spec: string): Candidate {
     else if (key === 'cpu') c.cpu = value;
     else if (key === 'bios') c.bios = value;
     else if (key === 'ram') c.ram = parseSize(value);
-    else throw new Error(`--candidate ${spec}: expected append=, cpu=, bios= or ram=, not "${key}"`);
+    else if (key === 'image') c.image = value;
+    else throw new Error(`--candidate ${spec}: expected append=, cpu=, bios=, ram= or image=, not "${key}"`);
   }
   return c;
 }
@@ -102,7 +105,7 @@ function guestOptions(env: Environment, p: Plan, name: string, dir: string): Gue
   return {
     machine: p.machines[name]!,
     qemu: env.qemu,
-    kernel: env.image.vmlinux,
+    kernel: env.image.kernel,
     initramfs: env.image.initramfs,
     accel: env.accel.accel,
     dir,
@@ -114,7 +117,7 @@ function guestOptions(env: Environment, p: Plan, name: string, dir: string): Gue
 /** How the harness would start the bench guest, for the boots that start QEMU themselves. */
 function launch(env: Environment, qmpSocket: string, sshPort: number, append: string[]): Launch {
   return {
-    kernel: env.image.vmlinux,
+    kernel: env.image.kernel,
     initramfs: env.image.initramfs,
     append,
     accel: env.accel.accel,
@@ -131,7 +134,11 @@ function launch(env: Environment, qmpSocket: string, sshPort: number, append: st
  */
 async function floorBoot(env: Environment, p: Plan, dir: string, port: number, c = BASELINE): Promise<{ ms: number; cpuMs: number }> {
   const machine = c.ram === undefined ? p.machines.one! : { ...p.machines.one!, memory: { ...p.machines.one!.memory, ram: c.ram } };
-  const argv = qemuArgv(machine, launch(env, join(dir, 'floor.qmp'), port, [`nvh.authkey=${runKeyPair().publicBlob}`, ...c.append]));
+  const image = c.image ? await guestImage(c.image) : env.image;
+  const argv = qemuArgv(
+    machine,
+    launch({ ...env, image }, join(dir, 'floor.qmp'), port, [`nvh.authkey=${runKeyPair().publicBlob}`, ...c.append]),
+  );
   if (c.cpu) argv[argv.indexOf('-cpu') + 1] = c.cpu;
   if (c.bios) argv.push('-bios', c.bios);
   const started = Date.now();

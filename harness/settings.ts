@@ -73,6 +73,27 @@ export const SETTINGS = {
     },
     fallback: (): string | undefined => undefined,
   },
+  kernel: {
+    env: 'NVDIMM_HARNESS_KERNEL',
+    flag: '--kernel <path>',
+    help: "a guest kernel you built (arch/x86/boot/bzImage or vmlinux), booted with the image's Debian userland",
+    parse(text: string): string | undefined {
+      if (!existsSync(text)) throw new Error(`kernel ${text} does not exist`);
+      return resolve(text);
+    },
+    fallback: (): string | undefined => undefined,
+  },
+  modules: {
+    env: 'NVDIMM_HARNESS_MODULES',
+    flag: '--modules <dir>',
+    help: "--kernel's modules: DIR of make modules_install INSTALL_MOD_PATH=DIR (not needed when its NVDIMM drivers are built in)",
+    parse(text: string): string | undefined {
+      if (!existsSync(join(text, 'lib/modules')))
+        throw new Error(`${text} has no lib/modules: expected the INSTALL_MOD_PATH of make modules_install`);
+      return resolve(text);
+    },
+    fallback: (): string | undefined => undefined,
+  },
   accel: {
     env: 'NVDIMM_HARNESS_ACCEL',
     flag: '--accel <mode>',

@@ -2,12 +2,13 @@ import { Command } from 'commander';
 import { HarnessError } from '../errors.js';
 import { registerDoctor } from './doctor.js';
 import { registerImage } from './image.js';
+import { registerInit } from './init.js';
 import { registerMatrix } from './matrix.js';
 import { registerMutate } from './mutate.js';
 import { registerList } from './list.js';
 import { registerQemu } from './qemu.js';
 import { registerReport } from './report.js';
-import { missingBisectQemu, registerRun, UNTESTABLE } from './run.js';
+import { missingBisectBuild, registerRun, UNTESTABLE } from './run.js';
 import { registerSchema } from './schema.js';
 import { registerShell } from './shell.js';
 
@@ -22,9 +23,9 @@ const program = new Command()
   .description('Boots real QEMU guests to verify virtual NVDIMM behaviour, from declarative YAML scenarios.')
   .showHelpAfterError('(add --help for usage)')
   // A malformed command line exits 2, like a malformed scenario, before anything starts; help exits 0.
-  // Under `run --bisect`, a --qemu path that does not exist is a revision whose build made no binary: 125,
+  // Under `run --bisect`, a --qemu or --kernel path that does not exist is a revision whose build made no binary: 125,
   // which `git bisect run` skips.
-  .exitOverride((e) => process.exit(e.exitCode === 0 ? 0 : missingBisectQemu(e.message) ? UNTESTABLE : 2));
+  .exitOverride((e) => process.exit(e.exitCode === 0 ? 0 : missingBisectBuild(e.message) ? UNTESTABLE : 2));
 
 registerRun(program);
 registerList(program);
@@ -36,6 +37,7 @@ registerSchema(program);
 registerMatrix(program);
 registerMutate(program);
 registerReport(program);
+registerInit(program);
 
 try {
   await program.parseAsync();

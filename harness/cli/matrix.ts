@@ -3,7 +3,11 @@ import { join, relative, resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { execa } from 'execa';
 import { isCellReport } from '../report/cell-report.js';
-import { imageNames, loadRecipe } from '../images/recipe.js';
+import { defaultImage, imageNames, loadRecipe } from '../images/recipe.js';
+import { ARCH_NAMES, ARCHES } from '../arch.js';
+import { QEMU_BUILDS } from '../qemu/versions.js';
+import { PACKAGE_ROOT } from '../root.js';
+import { MACHINE_TYPES } from '../settings.js';
 import {
   computeCells,
   formatTable,
@@ -13,9 +17,24 @@ import {
   type Cell,
   type ScenarioRange,
 } from '../ci/matrix.js';
-import { loadAll, ROOT, scenarioFiles } from './scenario-files.js';
+import { DEFAULT_SCENARIOS, loadAll, scenarioFiles } from './scenario-files.js';
 
 const MATRIX_CONFIG = 'ci/matrix.yaml';
+
+/**
+ * Without a configuration here: ./scenarios on every QEMU build the harness provisions, on each machine type
+ * with its architecture's default image.
+ */
+const DEFAULT_CONFIG = `qemu: ${JSON.stringify(QEMU_BUILDS.map((b) => b.version))}
+images: ${JSON.stringify(ARCH_NAMES.map(defaultImage))}
+machines: ${JSON.stringify(MACHINE_TYPES)}
+shards: 1
+runs:
+${ARCH_NAMES.map((a) => `  - { scenarios: ${DEFAULT_SCENARIOS}, qemu: all, images: [${defaultImage(a)}], machines: ${JSON.stringify(ARCHES[a].machines)} }`).join('\n')}
+`;
+
+/** The scripts that run cells as CI does: in a clone of the harness, not in the installed package. */
+const CELL_SCRIPTS = ['ci/run-cell.mjs', 'ci/report.mjs'].map((f) => join(PACKAGE_ROOT, f));
 
 export function registerMatrix(program: Command): void {
   program
@@ -24,7 +43,10 @@ export function registerMatrix(program: Command): void {
       `the CI matrix: QEMU version x guest image x machine type x shard cells, from ${MATRIX_CONFIG} and the scenarios' QEMU ranges and machines`,
     )
     .option('--json', 'print {"include": [cells]} on one line, for GitHub Actions: strategy.matrix: ${{ fromJSON(...) }}')
-    .option('--config <file>', `matrix configuration (default: ${MATRIX_CONFIG}); its scenario paths are relative to the repository root`)
+    .option(
+      '--config <file>',
+      `matrix configuration (default: ${MATRIX_CONFIG} if there is one, else ${DEFAULT_SCENARIOS}/ on every QEMU build, the default image and each machine type); its scenario paths are relative to the current directory`,
+    )
     .option('--cells <regexp>', 'only the cells whose id (qemu-7.2-debian-bookworm-pc-1of2) matches this regular expression', cellsPattern)
     .option(
       '--run',
@@ -70,19 +92,27 @@ function cellsPattern(text: string): RegExp {
  * all. The reports of an earlier run are removed first, so that the page is of this run alone.
  */
 async function runCells(cells: readonly Cell[]): Promise<number> {
-  const reports = join(ROOT, REPORTS);
+  const missing = CELL_SCRIPTS.find((f) => !existsSync(f));
+  if (missing) {
+    console.error(
+      `matrix --run needs ${relative(PACKAGE_ROOT, missing)} of a clone of nvdimm-harness; here, run each cell with nvdimm-harness run --qemu Q --image I --machine M --shard S`,
+    );
+    return 2;
+  }
+  const reports = join(PACKAGE_ROOT, REPORTS);
   if (existsSync(reports)) for (const f of readdirSync(reports).filter(isCellReport)) rmSync(join(reports, f));
   let failed = 0;
   for (const [i, c] of cells.entries()) {
     console.error(`\nmatrix: cell ${i + 1} of ${cells.length}, ${c.id}`);
-    const r = await execa('node', [join(ROOT, 'ci/run-cell.mjs'), c.qemu, c.image, c.machine, c.shard, c.scenarios], {
-      cwd: ROOT,
+    // The cell script takes its scenarios relative to the repository root.
+    const r = await execa('node', [CELL_SCRIPTS[0]!, c.qemu, c.image, c.machine, c.shard, relative(PACKAGE_ROOT, resolve(c.scenarios))], {
+      cwd: PACKAGE_ROOT,
       stdio: 'inherit',
       reject: false,
     });
     if (r.exitCode !== 0) failed++;
   }
-  const page = await execa('node', [join(ROOT, 'ci/report.mjs'), reports], { cwd: ROOT, stdio: 'inherit', reject: false });
+  const page = await execa('node', [CELL_SCRIPTS[1]!, reports], { cwd: PACKAGE_ROOT, stdio: 'inherit', reject: false });
   console.error(
     `matrix: ${cells.length - failed} of ${cells.length} cells passed; the page is ${relative(process.cwd(), join(reports, 'matrix.html'))}`,
   );
@@ -90,11 +120,13 @@ async function runCells(cells: readonly Cell[]): Promise<number> {
 }
 
 async function matrix(opts: MatrixOptions): Promise<number> {
-  const path = opts.config ? resolve(opts.config) : join(ROOT, MATRIX_CONFIG);
-  const shown = relative(process.cwd(), path) || path;
+  const path = opts.config ?? (existsSync(MATRIX_CONFIG) ? MATRIX_CONFIG : undefined);
+  // The default configuration's scenarios/ must be here: scenarioFiles says how to name them if not.
+  if (!path) scenarioFiles([]);
+  const shown = path ?? 'the default matrix';
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = path ? readFileSync(path, 'utf8') : DEFAULT_CONFIG;
   } catch (e) {
     console.error(`${shown}: cannot read the matrix configuration: ${(e as Error).message}`);
     return 2;
@@ -104,7 +136,7 @@ async function matrix(opts: MatrixOptions): Promise<number> {
   try {
     config = parseMatrixConfig(text, shown, {
       images,
-      scenarioExists: (p) => existsSync(join(ROOT, p)),
+      scenarioExists: (p) => existsSync(p),
       imageArch: (image) => (images.includes(image) ? loadRecipe(image).recipe.arch : undefined),
     });
   } catch (e) {
@@ -115,7 +147,7 @@ async function matrix(opts: MatrixOptions): Promise<number> {
   const scenarios = new Map<string, ScenarioRange[]>();
   for (const r of config.runs) {
     if (scenarios.has(r.scenarios)) continue;
-    const loaded = loadAll(scenarioFiles([join(ROOT, r.scenarios)]));
+    const loaded = loadAll(scenarioFiles([r.scenarios]));
     if (!loaded) return 2;
     scenarios.set(
       r.scenarios,

@@ -8,6 +8,8 @@ import { loadAll, scenarioFiles } from './scenario-files.js';
 
 interface MutateOptions {
   qemu?: string;
+  kernel?: string;
+  modules?: string;
   image?: string;
   arch?: string;
   machine?: string;
@@ -22,7 +24,7 @@ export function registerMutate(program: Command): void {
       'prove that each check of a scenario can fail: change its expectations and configuration, and report every change that still passes',
     )
     .argument('[files...]', 'scenario files or folders (default: scenarios/)');
-  addSettingOptions(command, ['qemu', 'arch', 'image', 'machine', 'accel'])
+  addSettingOptions(command, ['qemu', 'arch', 'kernel', 'modules', 'image', 'machine', 'accel'])
     .option('--expectations-only', 'judge changed expectations against one real run, and re-run no configuration mutant')
     .addHelpText(
       'after',
@@ -48,7 +50,15 @@ Exit status: 0 no unexplained survivor, 1 a survivor not listed in the scenario 
 async function mutate(args: string[], opts: MutateOptions): Promise<number> {
   const loaded = loadAll(scenarioFiles(args));
   if (!loaded) return 2;
-  exportSettings({ qemu: opts.qemu, arch: opts.arch, image: opts.image, machine: opts.machine, accel: opts.accel });
+  exportSettings({
+    qemu: opts.qemu,
+    arch: opts.arch,
+    kernel: opts.kernel,
+    modules: opts.modules,
+    image: opts.image,
+    machine: opts.machine,
+    accel: opts.accel,
+  });
   let status = 0;
   for (const scenario of loaded) {
     const name = relative(process.cwd(), scenario.file);

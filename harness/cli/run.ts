@@ -6,11 +6,14 @@ import type { RunnerTask } from 'vitest';
 import { sweepStaleRunDirs } from '../engine/janitor.js';
 import { EnvironmentError } from '../errors.js';
 import { findQemu } from '../qemu/binary.js';
+import { ownKernelSetting } from '../engine/environment.js';
+import { guestImage } from '../images/build.js';
+import { defaultImage } from '../images/recipe.js';
 import { terminateDescendants } from '../engine/descendants.js';
 import { addSettingOptions, exportSettings, setting } from '../settings.js';
 import { scenarioPlugin } from '../vitest/plugin.js';
 import { scenarioTestOptions } from '../vitest/project.js';
-import { loadAll, ROOT, scenarioFiles } from './scenario-files.js';
+import { loadAll, scenarioFiles } from './scenario-files.js';
 
 /**
  * vitest (and the progress reporter built on it) is loaded only when scenarios run: every other command
@@ -34,7 +37,7 @@ export function registerRun(program: Command): void {
     .command('run')
     .description('run scenario files (default: every scenarios/**/*.yaml) and report each step')
     .argument('[files...]', 'scenario files or folders');
-  addSettingOptions(command, ['qemu', 'arch', 'image', 'machine', 'accel', 'jobs', 'artifacts', 'verbose'])
+  addSettingOptions(command, ['qemu', 'arch', 'kernel', 'modules', 'image', 'machine', 'accel', 'jobs', 'artifacts', 'verbose'])
     .option(
       '-t, --filter <pattern>',
       'run only the checks whose name matches this regular expression; the steps that set up state before them (boot, stop, reboot, restart, write, hotplug, run) still run',
@@ -70,8 +73,10 @@ the guest was up, or the guest's kernel never reaching init); a QEMU that refuse
     });
 }
 
-interface RunOptions {
+export interface RunOptions {
   qemu?: string;
+  kernel?: string;
+  modules?: string;
   image?: string;
   arch?: string;
   machine?: string;
@@ -91,9 +96,9 @@ interface RunOptions {
 /** `git bisect run`'s "cannot test this revision". */
 export const UNTESTABLE = 125;
 
-/** Whether a rejected command line is `run --bisect` naming a QEMU binary that does not exist. */
-export function missingBisectQemu(message: string, argv = process.argv.slice(2)): boolean {
-  return argv[0] === 'run' && argv.includes('--bisect') && /--qemu .* QEMU binary .* does not exist/.test(message);
+/** Whether a rejected command line is `run --bisect` naming a QEMU binary or kernel that does not exist. */
+export function missingBisectBuild(message: string, argv = process.argv.slice(2)): boolean {
+  return argv[0] === 'run' && argv.includes('--bisect') && /--(qemu|kernel) .* (QEMU binary|kernel) .* does not exist/.test(message);
 }
 
 function shard(value: string): string {
@@ -110,7 +115,7 @@ function reporterFor(opts: RunOptions): ReporterName | string {
   return byExtension[extname(opts.outputFile)] ?? `--output-file ${opts.outputFile}: name a .xml (junit) or .json file, or give --reporter`;
 }
 
-async function run(args: string[], opts: RunOptions): Promise<number> {
+export async function run(args: string[], opts: RunOptions = {}): Promise<number> {
   const reporter = reporterFor(opts);
   if (!(reporter in REPORTERS)) {
     console.error(reporter);
@@ -133,6 +138,8 @@ async function run(args: string[], opts: RunOptions): Promise<number> {
   exportSettings({
     qemu: opts.qemu,
     arch: opts.arch,
+    kernel: opts.kernel,
+    modules: opts.modules,
     image: opts.image,
     machine: opts.machine,
     accel: opts.accel,
@@ -141,22 +148,24 @@ async function run(args: string[], opts: RunOptions): Promise<number> {
     artifacts: opts.artifacts,
     keep: opts.keep ? 'always' : opts.keepOnFailure ? 'failure' : undefined,
   });
-  if (opts.bisect) {
-    // A QEMU that is missing or does not run says nothing about the behaviour: skip the revision.
-    try {
-      await findQemu(setting('qemu'), undefined, setting('arch'));
-    } catch (e) {
-      if (!(e instanceof EnvironmentError)) throw e;
-      console.error(`nvdimm-harness: cannot test this revision: ${e.message}`);
-      return UNTESTABLE;
-    }
+  try {
+    // A QEMU that is missing or does not run says nothing about the behaviour: under --bisect, skip the revision.
+    if (opts.bisect) await findQemu(setting('qemu'), undefined, setting('arch'));
+    // A kernel of your own is made into an image once, here: a kernel that cannot be (not a kernel, a
+    // needed driver neither built in nor in --modules) is one line before anything boots.
+    const kernel = ownKernelSetting();
+    if (kernel) await guestImage(setting('image') ?? defaultImage(setting('arch')), { kernel, log: (line) => console.error(line) });
+  } catch (e) {
+    if (!(e instanceof EnvironmentError) || !opts.bisect) throw e;
+    console.error(`nvdimm-harness: cannot test this revision: ${e.message}`);
+    return UNTESTABLE;
   }
   const name = reporter as ReporterName;
   const { createVitest } = await import('vitest/node');
   const vitest = await createVitest(
     'test',
     {
-      root: ROOT,
+      root: process.cwd(),
       config: false,
       include: files,
       watch: false,

@@ -1,14 +1,18 @@
-import { readdirSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { EnvironmentError } from '../errors.js';
 import { loadScenarioFile, ScenarioError, type LoadedScenario } from '../scenario/load.js';
 
-/** The package's own folder: scenarios/, images/ and vitest.config.ts live here. */
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+/** Where scenario files are when none is named: the current directory's, as in a project that uses the harness. */
+export const DEFAULT_SCENARIOS = 'scenarios';
 
-/** Scenario files named on the command line (folders searched for *.yaml), or all of scenarios/. */
+/** Scenario files named on the command line (folders searched for *.yaml), or all of ./scenarios/. */
 export function scenarioFiles(args: string[]): string[] {
-  return (args.length ? args : [join(ROOT, 'scenarios')]).flatMap((arg) => {
+  if (args.length === 0 && !existsSync(DEFAULT_SCENARIOS))
+    throw new EnvironmentError(
+      `no ${DEFAULT_SCENARIOS}/ folder in ${process.cwd()}: name scenario files or folders (e.g. nvdimm-harness run my.yaml), or write a first one with nvdimm-harness init`,
+    );
+  return (args.length ? args : [DEFAULT_SCENARIOS]).flatMap((arg) => {
     const path = resolve(arg);
     let isDir = false;
     try {

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { JSON_SCHEMA_PATH, scenarioJsonSchema } from '../scenario/json-schema.js';
-import { ROOT } from './scenario-files.js';
+import { PACKAGE_ROOT } from '../root.js';
 
 export function registerSchema(program: Command): void {
   program
@@ -14,7 +14,7 @@ export function registerSchema(program: Command): void {
       '\nExamples:\n  $ nvdimm-harness schema > scenario.schema.json\n  $ nvdimm-harness schema --write   # what `npm run schema` does',
     )
     .action((opts: { write?: boolean }) => {
-      if (opts.write) writeFileSync(join(ROOT, JSON_SCHEMA_PATH), scenarioJsonSchema());
+      if (opts.write) writeFileSync(join(PACKAGE_ROOT, JSON_SCHEMA_PATH), scenarioJsonSchema());
       else process.stdout.write(scenarioJsonSchema());
     });
 }

@@ -13,6 +13,8 @@ interface ShellOptions {
   guest?: string;
   until?: string;
   qemu?: string;
+  kernel?: string;
+  modules?: string;
   image?: string;
   arch?: string;
   machine?: string;
@@ -38,7 +40,7 @@ export function registerShell(program: Command): void {
     .argument('<scenario>', 'scenario file')
     .option('--guest <name>', 'the guest to open the shell in (default: the first one booted)')
     .option('--until <step>', "run steps up to this one: its number (1-based) or part of its name (default: the guest's boot)");
-  addSettingOptions(command, ['qemu', 'arch', 'image', 'machine', 'accel'])
+  addSettingOptions(command, ['qemu', 'arch', 'kernel', 'modules', 'image', 'machine', 'accel'])
     .addHelpText(
       'after',
       `
@@ -69,7 +71,15 @@ async function shell(file: string, opts: ShellOptions): Promise<number> {
     console.error(`${relative(process.cwd(), file)}: ${steps}`);
     return 2;
   }
-  exportSettings({ qemu: opts.qemu, arch: opts.arch, image: opts.image, machine: opts.machine, accel: opts.accel });
+  exportSettings({
+    qemu: opts.qemu,
+    arch: opts.arch,
+    kernel: opts.kernel,
+    modules: opts.modules,
+    image: opts.image,
+    machine: opts.machine,
+    accel: opts.accel,
+  });
   const env = await prepareEnvironment(scenario.image, (line) => console.error(line));
   const run = await ScenarioRun.open(loaded, env, setting('artifacts'));
   let failed = false;

@@ -5,10 +5,11 @@ import { findQemu, type QemuBinary } from '../qemu/binary.js';
 import { chooseAccel, type AccelDecision } from '../qemu/kvm.js';
 import { Guest } from '../guest/guest.js';
 import { runKeyPair } from '../guest/ssh.js';
-import { setting, type MachineType } from '../settings.js';
+import { EnvironmentError } from '../errors.js';
+import type { OwnKernel } from '../images/own-kernel.js';
+import { setting, SETTINGS, type MachineType } from '../settings.js';
 import { createRunDir } from './janitor.js';
 import { ARCHES, archOfMachine } from '../arch.js';
-import { EnvironmentError } from '../errors.js';
 
 /** The QEMU, guest image, accelerator and machine type a scenario runs on. */
 export interface Environment {
@@ -31,7 +32,7 @@ export async function prepareEnvironment(imageName?: string, log: (line: string)
   const machine = setting('machine');
   if (archOfMachine(machine) !== arch)
     throw new EnvironmentError(`machine type ${machine} is not one of ${arch}'s: ${ARCHES[arch].machines.join(', ')}`);
-  const image = await guestImage(imageName ?? setting('image') ?? defaultImage(arch), { log });
+  const image = await guestImage(imageName ?? setting('image') ?? defaultImage(arch), { log, kernel: ownKernelSetting() });
   if (image.arch !== arch)
     throw new EnvironmentError(
       `guest image ${image.name} is for ${image.arch}, this run is for ${arch}: choose --arch ${image.arch}, or an ${arch} image`,
@@ -39,6 +40,15 @@ export async function prepareEnvironment(imageName?: string, log: (line: string)
   const qemu = await findQemu(setting('qemu'), log, arch);
   const accel = await chooseAccel(setting('accel'), qemu, image.kernelVersion, () => probeKvm(qemu, image));
   return { qemu, image, accel, machine };
+}
+
+/** The kernel the settings name instead of the images' own, if any. */
+export function ownKernelSetting(): OwnKernel | undefined {
+  const path = setting('kernel');
+  const modules = setting('modules');
+  if (modules && !path)
+    throw new EnvironmentError(`${SETTINGS.modules.env} (--modules) names the modules of a --kernel, and no kernel is given`);
+  return path ? { path, modules } : undefined;
 }
 
 export function bootTimeoutMs(env: Environment): number {
@@ -67,7 +77,7 @@ async function probeKvm(qemu: QemuBinary, image: GuestImage): Promise<boolean> {
         hotplugPorts: [],
       },
       qemu,
-      kernel: image.vmlinux,
+      kernel: image.kernel,
       initramfs: image.initramfs,
       accel: 'kvm',
       dir,

@@ -121,7 +121,7 @@ export class ScenarioRun {
     return {
       machine,
       qemu: this.env.qemu,
-      kernel: this.env.image.vmlinux,
+      kernel: this.env.image.kernel,
       initramfs: this.env.image.initramfs,
       accel: this.env.accel.accel,
       dir: this.dir,

@@ -41,7 +41,7 @@ steps: [{ boot: g }]
   return {
     machine: { ...planned, name, ...machine },
     qemu: env.qemu,
-    kernel: env.image.vmlinux,
+    kernel: env.image.kernel,
     initramfs: env.image.initramfs,
     accel: env.accel.accel,
     dir,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { AptRoot, dynamicLoader, libraryDirs, libraryPath, unpackDebs } from '../debian/apt.js';
 import { debianMirror } from '../debian/mirror.js';
@@ -11,78 +11,138 @@ import { cpioArchive, type CpioEntry } from './cpio.js';
 import { arm64Image, vmlinuxFromBzImage } from './kernel.js';
 import { neededLibraries } from './elf.js';
 import { ARCHES, type Arch } from '../arch.js';
-import { modinfoAliases, resolveModules, type KernelModule } from './modules.js';
+import { modinfoAliases, resolveModules, type KernelModule, type ModuleTree } from './modules.js';
+import { ownKernel, type OwnKernel } from './own-kernel.js';
 import { DEFAULT_IMAGE, IMAGES_DIR, loadRecipe, type Recipe } from './recipe.js';
 
 /**
  * Part of every image's cache key: raise it when a change to the builder (here, debian/, cpio.ts,
  * kernel.ts, modules.ts) changes what it makes, so that images built before are not served.
  */
-const BUILDER_VERSION = 4;
+const BUILDER_VERSION = 5;
 /** The guest's own scripts, from images/: PID 1, and the modprobe the kernel runs for on-demand modules. */
 const GUEST_SCRIPTS = ['init', 'modprobe'];
 
 /** A partial build folder this old was left by a build that died. */
 const STALE_BUILD_MS = 60 * 60 * 1000;
 
-/** An image's cache folder: `NAME-KEY`, KEY being 16 hex digits. */
-const IMAGE_DIR = (name: string) => new RegExp(`^${name.replace(/\./g, '\\.')}-[0-9a-f]{16}$`);
-
-/** A built guest: an uncompressed kernel (booted through PVH on amd64, UEFI on arm64), and an uncompressed initramfs. */
+/**
+ * A built guest: the kernel QEMU boots (an uncompressed vmlinux booted through PVH, or a bzImage as given;
+ * on arm64 the plain Image, booted through UEFI) and an uncompressed initramfs.
+ */
 export interface GuestImage {
   name: string;
   arch: Arch;
   dir: string;
-  /** The kernel QEMU's -kernel takes: the ELF vmlinux (amd64), the Image (arm64). */
-  vmlinux: string;
+  kernel: string;
   initramfs: string;
   kernelVersion: string;
   /** Package name -> version, of everything unpacked into the image. */
   packages: Record<string, string>;
+  /** The kernel file it was built from, when it is not the recipe's Debian kernel package. */
+  ownKernel?: string;
 }
 
 export interface BuildOptions {
   /** Called with progress lines; the build is silent otherwise. */
   log?: (line: string) => void;
+  /** A kernel to boot instead of the recipe's, with the recipe's userland. */
+  kernel?: OwnKernel;
 }
 
-/** The image from the cache, building it first if its inputs changed or it was never built. */
+/** What an image's two layers are made of: its kernel and modules, and the userland of its Debian suite. */
+export interface KernelParts {
+  boot: { file: 'vmlinux' | 'bzImage' | 'Image'; data: Buffer };
+  version: string;
+  modules: ModuleTree;
+  packages: Record<string, string>;
+}
+
+/**
+ * The image from the cache, building it first if its inputs changed or it was never built. An image is
+ * its recipe's userland (cached on its own, so a rebuilt kernel needs no download) plus a kernel: the
+ * recipe's Debian package, or one you built (`opts.kernel`, or the recipe's `kernel: { path, modules }`).
+ */
 export async function guestImage(name = DEFAULT_IMAGE, opts: BuildOptions = {}): Promise<GuestImage & { cached: boolean }> {
-  const { text, recipe } = loadRecipe(name);
-  const key = createHash('sha256')
-    .update(JSON.stringify([BUILDER_VERSION, text, ...(await Promise.all(GUEST_SCRIPTS.map((f) => readFile(join(IMAGES_DIR, f), 'utf8'))))]))
-    .digest('hex')
-    .slice(0, 16);
-  const dir = cacheDir('images', `${name}-${key}`);
-  const manifest = join(dir, 'manifest.json');
-  if (existsSync(manifest)) return { ...located(JSON.parse(await readFile(manifest, 'utf8')) as GuestImage, dir), cached: true };
-
-  await mkdir(dirname(dir), { recursive: true });
-  const work = await mkdtemp(join(dirname(dir), `.build-${name}-`));
-  try {
-    const image = await build(name, recipe, work, opts.log ?? (() => {}));
-    const out = join(work, 'out');
-    await writeFile(join(out, 'manifest.json'), JSON.stringify(image, null, 2));
-    await publish(out, dir);
-    // Builds of this image from older recipes or builder code are of no further use: ~75 MB each. Only
-    // this image's exact key format: "debian-sid-..." is not a build of "debian-sid-x".
-    for (const old of await readdir(dirname(dir))) {
-      const path = join(dirname(dir), old);
-      if (IMAGE_DIR(name).test(old) && path !== dir) await rm(path, { recursive: true, force: true });
-      // A partial build left by one that was killed outright (SIGKILL, power loss): an hour is far longer
-      // than any build takes, so no running build's folder is removed.
-      if (old.startsWith(`.build-${name}-`) && path !== work && (await stat(path)).mtimeMs < Date.now() - STALE_BUILD_MS)
-        await rm(path, { recursive: true, force: true });
-    }
-    return { ...located(image, dir), cached: false };
-  } finally {
-    await rm(work, { recursive: true, force: true });
+  const { text, recipe, path } = loadRecipe(name);
+  const log = opts.log ?? (() => {});
+  const scripts = await Promise.all(GUEST_SCRIPTS.map((f) => readFile(join(IMAGES_DIR, f), 'utf8')));
+  const recipeKernel = recipe.kernel;
+  const own =
+    opts.kernel ??
+    (typeof recipeKernel === 'object'
+      ? { path: resolve(dirname(path), recipeKernel.path), modules: recipeKernel.modules && resolve(dirname(path), recipeKernel.modules) }
+      : undefined);
+  const userlandKey = hash([
+    BUILDER_VERSION,
+    recipe.suite,
+    // amd64 userlands keep the keys they had before arm64 images existed.
+    ...(recipe.arch === 'amd64' ? [] : [recipe.arch]),
+    recipe.packages,
+    recipe.binaries,
+    recipe.links,
+    scripts,
+  ]);
+  const land = () => userland(name, recipe, userlandKey, log);
+  if (!own) {
+    const key = hash([BUILDER_VERSION, text, scripts]);
+    return cachedImage(name, key, async (out) => assemble(out, name, recipe, await land(), await debianKernel(name, recipe, out, log)));
   }
+  const kernel = await ownKernel(own);
+  const imageName = opts.kernel ? `${name}+kernel` : name;
+  const key = hash([BUILDER_VERSION, userlandKey, recipe.modules, recipe.onDemand, recipe.cxlModules, kernel.fingerprint]);
+  return cachedImage(imageName, key, async (out) => {
+    log(`image ${imageName}: kernel ${kernel.version} from ${own.path}`);
+    return { ...(await assemble(out, imageName, recipe, await land(), await kernel.parts())), ownKernel: own.path };
+  });
 }
+
+const hash = (inputs: unknown[]) => createHash('sha256').update(JSON.stringify(inputs)).digest('hex').slice(0, 16);
 
 /** The manifest names the files relative to the image's folder, so the cache can move. */
 function located(image: Omit<GuestImage, 'dir'>, dir: string): GuestImage {
-  return { ...image, arch: image.arch ?? 'amd64', dir, vmlinux: join(dir, image.vmlinux), initramfs: join(dir, 'initramfs.cpio') };
+  return { ...image, arch: image.arch ?? 'amd64', dir, kernel: join(dir, image.kernel), initramfs: join(dir, image.initramfs) };
+}
+
+async function cachedImage(
+  name: string,
+  key: string,
+  make: (out: string) => Promise<Omit<GuestImage, 'dir'>>,
+): Promise<GuestImage & { cached: boolean }> {
+  const { value, dir, cached } = await cachedBuild(cacheDir('images'), name, key, make);
+  return { ...located(value, dir), cached };
+}
+
+/**
+ * A build in the cache under `root/NAME-KEY`, made in a work folder and published in one rename once its
+ * manifest is written. Builds of the same name with another key are of no further use (~75 MB each) and
+ * are removed, as are partial builds left by one that was killed outright.
+ */
+async function cachedBuild<T>(root: string, name: string, key: string, make: (out: string) => Promise<T>) {
+  const dir = join(root, `${name}-${key}`);
+  const manifest = join(dir, 'manifest.json');
+  if (existsSync(manifest)) return { value: JSON.parse(await readFile(manifest, 'utf8')) as T, dir, cached: true };
+  await mkdir(root, { recursive: true });
+  const work = await mkdtemp(join(root, `.build-${name}-`));
+  try {
+    const out = join(work, 'out');
+    await mkdir(out);
+    const value = await make(out);
+    await writeFile(join(out, 'manifest.json'), JSON.stringify(value, null, 2));
+    await publish(out, dir);
+    // Only this name's exact key format: "debian-sid-..." is not a build of "debian-sid-x".
+    const same = new RegExp(`^${name.replace(/[.+]/g, '\\$&')}-[0-9a-f]{16}$`);
+    for (const old of await readdir(root)) {
+      const path = join(root, old);
+      if (same.test(old) && path !== dir) await rm(path, { recursive: true, force: true });
+      // An hour is far longer than any build takes, so no running build's folder is removed.
+      if (old.startsWith(`.build-${name}-`) && path !== work && (await stat(path)).mtimeMs < Date.now() - STALE_BUILD_MS)
+        await rm(path, { recursive: true, force: true });
+    }
+    return { value, dir, cached: false };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
 }
 
 /** The built images in the cache and their sizes in MB, for `doctor`. */
@@ -97,45 +157,96 @@ export function cachedImages(): { name: string; megabytes: number }[] {
     }));
 }
 
-async function build(name: string, recipe: Recipe, work: string, log: (line: string) => void): Promise<Omit<GuestImage, 'dir'>> {
-  const mirror = debianMirror();
-  log(`image ${name}: fetching Debian ${recipe.suite} packages from ${mirror}`);
-  const apt = new AptRoot(join(work, 'apt'), recipe.suite, mirror, recipe.arch);
+/** The userland layer: a cpio archive of busybox, the recipe's binaries with their libraries, and init. */
+async function userland(name: string, recipe: Recipe, key: string, log: (line: string) => void) {
+  const { value, dir } = await cachedBuild(cacheDir('images', '.userland'), name, key, async (out) => {
+    const mirror = debianMirror();
+    log(`image ${name}: fetching Debian ${recipe.suite} packages from ${mirror}`);
+    const apt = new AptRoot(join(out, '../apt'), recipe.suite, mirror, recipe.arch);
+    await apt.update();
+    const debs = await apt.downloadClosure(recipe.packages);
+    const root = join(out, '../root');
+    await unpackDebs(debs, root);
+    await writeFile(join(out, 'userland.cpio'), cpioArchive(await userlandEntries(root, recipe)));
+    return { packages: await packageVersions(debs) };
+  });
+  return { cpio: join(dir, 'userland.cpio'), packages: value.packages };
+}
+
+/** The recipe's Debian kernel package (and its modules package, in newer suites), unpacked. */
+async function debianKernel(name: string, recipe: Recipe, out: string, log: (line: string) => void): Promise<KernelParts> {
+  const apt = new AptRoot(join(out, '../kernel-apt'), recipe.suite, debianMirror(), recipe.arch);
   await apt.update();
-  const kernelPackage = (await apt.dependencies(recipe.kernel)).find((d) => d.startsWith('linux-image-'));
-  if (!kernelPackage) throw new EnvironmentError(`${recipe.kernel} in ${recipe.suite} depends on no linux-image-* package`);
+  const kernelPackage = (await apt.dependencies(recipe.kernel as string)).find((d) => d.startsWith('linux-image-'));
+  if (!kernelPackage) throw new EnvironmentError(`${String(recipe.kernel)} in ${recipe.suite} depends on no linux-image-* package`);
   // Newer suites split the kernel (linux-binary-*) and its modules (linux-modules-*) out of linux-image-*.
   const parts = (await apt.dependencies(kernelPackage)).filter((d) => /^linux-(binary|modules)-/.test(d));
-  const kernelDebs = await apt.downloadOnly([kernelPackage, ...parts], join(work, 'kernel-debs'));
-  const userDebs = await apt.downloadClosure(recipe.packages);
-  const kernelRoot = join(work, 'kernel');
-  const root = join(work, 'root');
-  await unpackDebs(kernelDebs, kernelRoot);
-  await unpackDebs(userDebs, root);
-
-  const { version, bzImage, modulesDir } = await locateKernel(kernelRoot, kernelPackage);
+  const debs = await apt.downloadOnly([kernelPackage, ...parts], join(out, '../kernel-debs'));
+  const root = join(out, '../kernel');
+  await unpackDebs(debs, root);
+  const { version, bzImage, modulesDir } = await locateKernel(root, kernelPackage);
   log(`image ${name}: kernel ${version}, extracting the uncompressed kernel`);
-  const out = join(work, 'out');
-  await mkdir(out);
-  const kernelFile = recipe.arch === 'arm64' ? 'Image' : 'vmlinux';
   const vmlinuz = await readFile(bzImage);
-  await writeFile(join(out, kernelFile), recipe.arch === 'arm64' ? await arm64Image(vmlinuz) : await vmlinuxFromBzImage(vmlinuz));
+  return {
+    boot:
+      recipe.arch === 'arm64'
+        ? { file: 'Image', data: await arm64Image(vmlinuz) }
+        : { file: 'vmlinux', data: await vmlinuxFromBzImage(vmlinuz) },
+    version,
+    modules: { dir: modulesDir, builtin: join(modulesDir, 'modules.builtin') },
+    packages: await packageVersions(debs),
+  };
+}
 
-  const modules = await resolveModules(modulesDir, recipe.modules);
+/** Writes the kernel, and the initramfs: the userland layer followed by the kernel's modules. */
+async function assemble(
+  out: string,
+  name: string,
+  recipe: Recipe,
+  land: { cpio: string; packages: Record<string, string> },
+  kernel: KernelParts,
+): Promise<Omit<GuestImage, 'dir'>> {
+  await writeFile(join(out, kernel.boot.file), kernel.boot.data);
+  // The kernel unpacks concatenated cpio archives one after the other into the same root.
+  const modules = cpioArchive(await moduleEntries(kernel.modules, recipe));
+  await writeFile(join(out, 'initramfs.cpio'), Buffer.concat([await readFile(land.cpio), modules]));
+  return {
+    name,
+    arch: recipe.arch,
+    kernel: kernel.boot.file,
+    initramfs: 'initramfs.cpio',
+    kernelVersion: kernel.version,
+    packages: { ...land.packages, ...kernel.packages },
+  };
+}
+
+/** The modules init loads at boot, those it loads when QEMU made a CXL root, and those the kernel asks for. */
+async function moduleEntries(tree: ModuleTree, recipe: Recipe): Promise<CpioEntry[]> {
+  const modules = await resolveModules(tree, recipe.modules);
   const atBoot = new Set(modules.map((m) => m.path));
-  const cxlModules = (await resolveModules(modulesDir, recipe.cxlModules)).filter((m) => !atBoot.has(m.path));
+  const cxlModules = (await resolveModules(tree, recipe.cxlModules)).filter((m) => !atBoot.has(m.path));
   // Each on-demand module under each name the kernel may ask for it by, with what it needs that boot did not load.
   const onDemand: string[] = [];
   const onDemandModules = new Map<string, KernelModule>();
   for (const name of recipe.onDemand) {
-    const chain = (await resolveModules(modulesDir, [name])).filter((m) => !atBoot.has(m.path));
+    const chain = (await resolveModules(tree, [name])).filter((m) => !atBoot.has(m.path));
     const module = chain.at(-1);
     if (!module) continue; // built in
     for (const m of chain) onDemandModules.set(m.path, m);
     for (const alias of [module.name, ...modinfoAliases(module.data)]) onDemand.push(`${alias} ${chain.map((m) => m.path).join(' ')}\n`);
   }
   const all = [...new Map([...modules, ...cxlModules, ...onDemandModules.values()].map((m) => [m.path, m])).values()];
-  const entries: CpioEntry[] = [
+  return [
+    { kind: 'file', path: 'etc/nvh/modules', mode: 0o644, data: Buffer.from(modules.map((m) => `${m.path}\n`).join('')) },
+    { kind: 'file', path: 'etc/nvh/cxl-modules', mode: 0o644, data: Buffer.from(cxlModules.map((m) => `${m.path}\n`).join('')) },
+    { kind: 'file', path: 'etc/nvh/on-demand', mode: 0o644, data: Buffer.from(onDemand.join('')) },
+    ...dirsFor(all.map((m) => `lib/modules/${m.path}`)),
+    ...all.map((m): CpioEntry => ({ kind: 'file', path: `lib/modules/${m.path}`, mode: 0o644, data: m.data })),
+  ];
+}
+
+async function userlandEntries(root: string, recipe: Recipe): Promise<CpioEntry[]> {
+  return [
     ...[
       'bin',
       'sbin',
@@ -143,6 +254,7 @@ async function build(name: string, recipe: Recipe, work: string, log: (line: str
       'usr/bin',
       'usr/sbin',
       'lib',
+      'lib/modules',
       'lib64',
       `lib/${ARCHES[recipe.arch].triplet}`,
       'etc',
@@ -161,24 +273,12 @@ async function build(name: string, recipe: Recipe, work: string, log: (line: str
     { kind: 'file', path: 'sbin/modprobe', mode: 0o755, data: await readFile(join(IMAGES_DIR, 'modprobe')) },
     { kind: 'file', path: 'etc/passwd', mode: 0o644, data: Buffer.from('root:x:0:0:root:/root:/bin/sh\n') },
     { kind: 'file', path: 'etc/group', mode: 0o644, data: Buffer.from('root:x:0:\n') },
-    { kind: 'file', path: 'etc/nvh/modules', mode: 0o644, data: Buffer.from(modules.map((m) => `${m.path}\n`).join('')) },
-    { kind: 'file', path: 'etc/nvh/cxl-modules', mode: 0o644, data: Buffer.from(cxlModules.map((m) => `${m.path}\n`).join('')) },
-    { kind: 'file', path: 'etc/nvh/on-demand', mode: 0o644, data: Buffer.from(onDemand.join('')) },
-    ...dirsFor(all.map((m) => `lib/modules/${m.path}`)),
-    ...all.map((m): CpioEntry => ({ kind: 'file', path: `lib/modules/${m.path}`, mode: 0o644, data: m.data })),
     ...(await busybox(root, [...recipe.binaries, 'sbin/modprobe'], recipe.arch)),
-    ...(await (recipe.arch === 'amd64' ? binariesWithLibraries(root, recipe.binaries) : binariesWithNeeded(root, recipe.binaries, recipe.arch))),
+    ...(await (recipe.arch === 'amd64'
+      ? binariesWithLibraries(root, recipe.binaries)
+      : binariesWithNeeded(root, recipe.binaries, recipe.arch))),
     ...Object.entries(recipe.links).map(([path, target]): CpioEntry => ({ kind: 'symlink', path, target })),
   ];
-  await writeFile(join(out, 'initramfs.cpio'), cpioArchive(entries));
-  return {
-    name,
-    arch: recipe.arch,
-    vmlinux: kernelFile,
-    initramfs: 'initramfs.cpio',
-    kernelVersion: version,
-    packages: await packageVersions([...kernelDebs, ...userDebs]),
-  };
 }
 
 /**
@@ -197,7 +297,7 @@ async function locateKernel(root: string, pkg: string): Promise<{ version: strin
 
 function dirsFor(paths: string[]): CpioEntry[] {
   const dirs = new Set<string>();
-  for (const p of paths) for (let d = dirname(p); d !== '.' && d !== 'lib'; d = dirname(d)) dirs.add(d);
+  for (const p of paths) for (let d = dirname(p); d !== '.' && d !== 'lib' && d !== 'lib/modules'; d = dirname(d)) dirs.add(d);
   return [...dirs].sort().map((path) => ({ kind: 'dir', path, mode: 0o755 }));
 }
 

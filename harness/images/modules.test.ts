@@ -1,5 +1,8 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { modinfoAliases, modinfoDepends } from './modules.js';
+import { modinfoAliases, modinfoDepends, resolveModules } from './modules.js';
 
 /** A stand-in for a .ko: ELF-ish bytes around a .modinfo section of NUL-separated key=value strings. */
 function ko(...modinfo: string[]): Buffer {
@@ -55,5 +58,18 @@ describe('modinfoAliases', () => {
 
   it('gives none for a module without aliases', () => {
     expect(modinfoAliases(ko('license=GPL', 'name=nd_btt'))).toEqual([]);
+  });
+});
+
+describe('resolveModules without a modules folder', () => {
+  it('takes what modules.builtin lists as built in, and names a needed driver that is not', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'nvh-builtin-'));
+    const builtin = join(dir, 'modules.builtin');
+    await writeFile(builtin, 'kernel/drivers/acpi/nfit/nfit.ko\nkernel/drivers/nvdimm/libnvdimm.ko\nkernel/drivers/nvdimm/nd_pmem.ko\n');
+    expect(await resolveModules({ builtin }, ['nfit', 'nd-pmem'])).toEqual([]);
+    await expect(resolveModules({ builtin }, ['nfit', 'nd_btt'])).rejects.toThrow(
+      `kernel module nd_btt (needed by the image recipe) is neither in a modules folder (none given) nor built in (${builtin})`,
+    );
+    await rm(dir, { recursive: true });
   });
 });

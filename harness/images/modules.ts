@@ -1,6 +1,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { execa } from 'execa';
+import { EnvironmentError } from '../errors.js';
 
 export interface KernelModule {
   name: string;
@@ -11,17 +12,28 @@ export interface KernelModule {
 
 const canonical = (name: string) => name.replace(/-/g, '_');
 
+/** Where a kernel's modules are: its installed modules folder, and the list of drivers built into it. */
+export interface ModuleTree {
+  /** lib/modules/VERSION, or none when every driver needed must be built in. */
+  dir?: string;
+  /**
+   * Its modules.builtin. Debian's sid packages ship none: a module that is not there as a file is then
+   * taken to be built in, and if it is not, the guest says so on its console (NVH-FAIL) and the boot fails.
+   */
+  builtin?: string;
+}
+
 /**
  * The wanted modules and everything they depend on, in an order `insmod` can load them (dependencies
  * first). Dependencies are read from each module's own modinfo `depends=` field, so no depmod is needed.
  */
-export async function resolveModules(modulesDir: string, wanted: string[]): Promise<KernelModule[]> {
+export async function resolveModules(tree: ModuleTree, wanted: string[]): Promise<KernelModule[]> {
   const files = new Map<string, string>();
-  for (const file of await walk(join(modulesDir, 'kernel'))) {
+  for (const file of tree.dir ? await walk(join(tree.dir, 'kernel')) : []) {
     const m = /([^/]+)\.ko(\.xz)?$/.exec(file);
     if (m) files.set(canonical(m[1]!), file);
   }
-  const listed = await readFile(join(modulesDir, 'modules.builtin'), 'utf8').catch(() => undefined);
+  const listed = tree.builtin === undefined ? undefined : await readFile(tree.builtin, 'utf8').catch(() => undefined);
   const builtin = new Set(
     (listed ?? '')
       .split('\n')
@@ -29,9 +41,6 @@ export async function resolveModules(modulesDir: string, wanted: string[]): Prom
       .filter((n): n is string => !!n)
       .map(canonical),
   );
-
-  // Sid's packages ship no modules.builtin: a module that is not there as a file is then taken to be built
-  // in. If it is not, the guest says so on its console (NVH-FAIL) and the boot fails with that excerpt.
   const isBuiltin = (key: string) => (listed === undefined ? !files.has(key) : builtin.has(key));
 
   const ordered: KernelModule[] = [];
@@ -41,11 +50,13 @@ export async function resolveModules(modulesDir: string, wanted: string[]): Prom
     if (seen.has(key) || isBuiltin(key)) return;
     const file = files.get(key);
     if (!file)
-      throw new Error(`kernel module ${name} (needed by ${chain.join(' <- ') || 'the recipe'}) is neither in ${modulesDir} nor built in`);
+      throw new EnvironmentError(
+        `kernel module ${name} (needed by ${chain.join(' <- ') || 'the image recipe'}) is neither in ${tree.dir ?? 'a modules folder (none given)'} nor built in${listed === undefined ? '' : ` (${tree.builtin})`}`,
+      );
     seen.add(key);
     const data = file.endsWith('.xz') ? await unxz(file) : await readFile(file);
     for (const dep of modinfoDepends(data)) await visit(dep, [name, ...chain]);
-    ordered.push({ name: key, path: relative(modulesDir, file).replace(/\.xz$/, ''), data });
+    ordered.push({ name: key, path: relative(tree.dir!, file).replace(/\.xz$/, ''), data });
   };
   for (const name of wanted) await visit(name, []);
   return ordered;
@@ -53,7 +64,9 @@ export async function resolveModules(modulesDir: string, wanted: string[]): Prom
 
 /** The `depends=` entry of a module's .modinfo section (NUL-separated key=value strings). */
 export function modinfoDepends(ko: Buffer): string[] {
-  return modinfo(ko, 'depends').flatMap((v) => v.split(',')).filter(Boolean);
+  return modinfo(ko, 'depends')
+    .flatMap((v) => v.split(','))
+    .filter(Boolean);
 }
 
 /** The names the kernel may ask for a module by (`request_module`): its modinfo `alias=` entries. */

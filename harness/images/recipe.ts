@@ -2,15 +2,15 @@
  * Guest image recipes: the list of images is the `images/*.json` files, and each is validated like every
  * other input, with file:line:column errors.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { EnvironmentError } from '../errors.js';
+import { PACKAGE_ROOT } from '../root.js';
 import { parseYaml } from '../scenario/yaml.js';
 import { ARCH_NAMES, type Arch } from '../arch.js';
 
-export const IMAGES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../images');
+export const IMAGES_DIR = join(PACKAGE_ROOT, 'images');
 export const DEFAULT_IMAGE = 'debian-bookworm';
 
 /** The image used for an architecture when none is chosen: bookworm's, named with the arch past amd64. */
@@ -28,7 +28,19 @@ const recipeSchema = z.strictObject({
   $comment: z.string().optional(),
   suite: z.string().regex(/^[a-z]+(-[a-z]+)?$/, 'expected a Debian suite such as bookworm'),
   arch: z.enum(ARCH_NAMES).default('amd64').meta({ description: "Debian architecture of the guest's kernel and packages" }),
-  kernel: packageName.meta({ description: 'the kernel meta-package, e.g. linux-image-amd64' }),
+  kernel: z.union([
+    packageName.meta({ description: 'the kernel meta-package, e.g. linux-image-amd64' }),
+    z
+      .strictObject({
+        path: z.string().min(1).meta({ description: "a bzImage or vmlinux you built; relative paths from the recipe's folder" }),
+        modules: z
+          .string()
+          .min(1)
+          .optional()
+          .meta({ description: 'INSTALL_MOD_PATH of its make modules_install; none if its drivers are built in' }),
+      })
+      .meta({ description: "a kernel you built, booted with this recipe's Debian userland" }),
+  ]),
   packages: z.array(packageName).min(1),
   binaries: z.array(treePath).min(1).meta({ description: 'binaries copied with their libraries; they replace busybox applets' }),
   links: z
@@ -57,11 +69,18 @@ const recipeSchema = z.strictObject({
 
 export type Recipe = z.output<typeof recipeSchema>;
 
+/**
+ * Where recipes are found: the current project's own images/ folder first, so that a repository using the
+ * harness can add images or replace one by name, then the harness's.
+ */
+function recipeDirs(): string[] {
+  const own = resolve('images');
+  return own !== IMAGES_DIR && existsSync(own) ? [own, IMAGES_DIR] : [IMAGES_DIR];
+}
+
 export function imageNames(): string[] {
-  return readdirSync(IMAGES_DIR)
-    .filter((f) => f.endsWith('.json') && IMAGE_NAME.test(f.slice(0, -5)))
-    .map((f) => f.slice(0, -5))
-    .sort();
+  const names = recipeDirs().flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith('.json') && IMAGE_NAME.test(f.slice(0, -5))));
+  return [...new Set(names.map((f) => f.slice(0, -5)))].sort();
 }
 
 export interface LoadedRecipe {
@@ -74,7 +93,9 @@ export interface LoadedRecipe {
 export function loadRecipe(name: string): LoadedRecipe {
   const names = imageNames();
   if (!names.includes(name)) throw new EnvironmentError(`unknown guest image "${name}"; choose ${names.join(', ')}`);
-  const path = join(IMAGES_DIR, `${name}.json`);
+  const path = recipeDirs()
+    .map((dir) => join(dir, `${name}.json`))
+    .find((p) => existsSync(p))!;
   const text = readFileSync(path, 'utf8');
   // JSON is YAML: the same parser gives positions for every problem.
   return { path, text, recipe: parseYaml(text, path, recipeSchema) };

@@ -44,12 +44,19 @@ export async function findQemu(choice?: string, log: (line: string) => void = ()
   return provisionedQemu(DEFAULT_BUILD.suite, log, arch);
 }
 
+/**
+ * A QEMU binary as it is: installed, or in its own build tree. A build tree keeps the firmware it built
+ * and ships in `pc-bios/` beside the binary, which an uninstalled QEMU's compiled-in data path does not name.
+ */
 async function hostQemu(path: string, arch: Arch, log: (line: string) => void): Promise<QemuBinary> {
   if (!existsSync(path)) throw new EnvironmentError(`QEMU binary ${path} does not exist`);
+  const pcBios = join(dirname(path), 'pc-bios');
+  const firmware = existsSync(pcBios) ? [pcBios] : [];
+  const origin = firmware.length ? `${path} (firmware from ${pcBios})` : path;
   // A QEMU not from Debian brings no UEFI firmware that the harness can name: the default build's is used.
   const bios = ARCHES[arch].bios ? (await provisionedQemu(DEFAULT_BUILD.suite, log, arch)).bios : undefined;
   const version = await readVersion(path, [], {});
-  return { command: path, prefix: [], env: {}, firmware: [], arch, ...(bios ? { bios } : {}), version, origin: path, choice: path };
+  return { command: path, prefix: [], env: {}, firmware, arch, ...(bios ? { bios } : {}), version, origin, choice: path };
 }
 
 async function readVersion(command: string, prefix: string[], env: Record<string, string>): Promise<string> {

@@ -1,7 +1,11 @@
+import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Plugin } from 'vite';
 
-const bridge = fileURLToPath(new URL('./scenario-suite.ts', import.meta.url));
+/** This module's extension, .ts in a clone and .js in the installed package (compiled by `npm pack`): its siblings have it too. */
+export const MODULE_EXTENSION = extname(fileURLToPath(import.meta.url));
+
+const bridge = fileURLToPath(new URL(`./scenario-suite${MODULE_EXTENSION}`, import.meta.url));
 
 /** Makes each scenario YAML file a vitest test file: vitest then filters, shards and reports scenarios. */
 export function scenarioPlugin(): Plugin {

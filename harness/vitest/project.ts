@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { scenarioPlugin } from './plugin.js';
+import { setting } from '../settings.js';
+import { MODULE_EXTENSION, scenarioPlugin } from './plugin.js';
 
 /**
  * vitest's own limit on a test or hook: far above the harness's deadlines (boot, SSH, each guest command),
@@ -7,24 +8,31 @@ import { scenarioPlugin } from './plugin.js';
  */
 export const VITEST_LIMIT_MS = 600_000;
 
-/** The annotation type under which a skipped step states why (progress lines leave it to the result line). */
 /**
  * The first line of a failed step's evidence (where it ran, command lines, consoles, kernel logs) as logged
  * for JUnit's <system-out>; the terminal reporter drops it, since the failure message has it already.
  */
 export const EVIDENCE_HEADER = 'nvdimm-harness: evidence of the failed step';
 
+/** The annotation type under which a skipped step states why (progress lines leave it to the result line). */
 export const SKIP_ANNOTATION = 'skipped';
 
 /** vitest's options for running scenario files, shared by the `scenarios` project and `nvdimm-harness run`. */
 export const scenarioTestOptions = {
-  globalSetup: [fileURLToPath(new URL('./global-setup.ts', import.meta.url))],
+  globalSetup: [fileURLToPath(new URL(`./global-setup${MODULE_EXTENSION}`, import.meta.url))],
   // Each file in a process of its own, which its QEMUs do not outlive.
   pool: 'forks' as const,
   hookTimeout: VITEST_LIMIT_MS,
 };
 
-/** A vitest project whose test files are scenario YAML files. */
-export function scenarioProject(include = ['scenarios/**/*.yaml']) {
-  return { plugins: [scenarioPlugin()], test: { name: 'scenarios', include, ...scenarioTestOptions } };
+/**
+ * A vitest project whose test files are scenario YAML files: `defineConfig(nvdimmScenarios())` in a project's
+ * vitest.config.ts, or one of its `projects`.
+ */
+export function nvdimmScenarios(include = ['scenarios/**/*.yaml']) {
+  return {
+    plugins: [scenarioPlugin()],
+    // One file per core within memory when this is the whole configuration; among projects, the root's maxWorkers rules.
+    test: { name: 'scenarios', include, ...scenarioTestOptions, maxWorkers: setting('jobs'), minWorkers: 1 },
+  };
 }
