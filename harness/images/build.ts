@@ -19,7 +19,7 @@ import { DEFAULT_IMAGE, IMAGES_DIR, loadRecipe, type Recipe } from './recipe.js'
  * Part of every image's cache key: raise it when a change to the builder (here, debian/, cpio.ts,
  * kernel.ts, modules.ts) changes what it makes, so that images built before are not served.
  */
-const BUILDER_VERSION = 5;
+const BUILDER_VERSION = 6;
 /** The guest's own scripts, from images/: PID 1, and the modprobe the kernel runs for on-demand modules. */
 const GUEST_SCRIPTS = ['init', 'modprobe'];
 
@@ -73,16 +73,7 @@ export async function guestImage(name = DEFAULT_IMAGE, opts: BuildOptions = {}):
     (typeof recipeKernel === 'object'
       ? { path: resolve(dirname(path), recipeKernel.path), modules: recipeKernel.modules && resolve(dirname(path), recipeKernel.modules) }
       : undefined);
-  const userlandKey = hash([
-    BUILDER_VERSION,
-    recipe.suite,
-    // amd64 userlands keep the keys they had before arm64 images existed.
-    ...(recipe.arch === 'amd64' ? [] : [recipe.arch]),
-    recipe.packages,
-    recipe.binaries,
-    recipe.links,
-    scripts,
-  ]);
+  const userlandKey = hash([BUILDER_VERSION, recipe.suite, recipe.arch, recipe.packages, recipe.binaries, recipe.links, scripts]);
   const land = () => userland(name, recipe, userlandKey, log);
   if (!own) {
     const key = hash([BUILDER_VERSION, text, scripts]);
@@ -101,7 +92,7 @@ const hash = (inputs: unknown[]) => createHash('sha256').update(JSON.stringify(i
 
 /** The manifest names the files relative to the image's folder, so the cache can move. */
 function located(image: Omit<GuestImage, 'dir'>, dir: string): GuestImage {
-  return { ...image, arch: image.arch ?? 'amd64', dir, kernel: join(dir, image.kernel), initramfs: join(dir, image.initramfs) };
+  return { ...image, dir, kernel: join(dir, image.kernel), initramfs: join(dir, image.initramfs) };
 }
 
 async function cachedImage(
