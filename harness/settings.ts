@@ -222,6 +222,14 @@ export function addSettingOptions(command: Command, keys: SettingKey[]): Command
   return command;
 }
 
+/** The settings that choose what guests run on: every command that boots guests takes them, as flags. */
+export const GUEST_SETTINGS = ['qemu', 'arch', 'kernel', 'modules', 'image', 'machine', 'accel'] as const satisfies readonly SettingKey[];
+
+/** The values a command's parsed options (named as the settings are) give these settings. */
+export function chosenSettings(opts: object, keys: readonly SettingKey[]): Partial<Record<SettingKey, string>> {
+  return Object.fromEntries(keys.map((k) => [k, (opts as Record<string, string | undefined>)[k]]));
+}
+
 /**
  * Hands the command line's choices to this process and its workers, as their environment variables: the
  * one way settings reach vitest's workers.

@@ -3,7 +3,7 @@ import { relative } from 'node:path';
 import type { Command } from 'commander';
 import { prepareEnvironment } from '../engine/environment.js';
 import { configurationMutants, expectationMutants, runAllSteps, runConfigurationMutant, type MutantResult } from '../engine/mutate.js';
-import { addSettingOptions, exportSettings, setting } from '../settings.js';
+import { addSettingOptions, chosenSettings, exportSettings, GUEST_SETTINGS, setting } from '../settings.js';
 import { loadAll, scenarioFiles } from './scenario-files.js';
 
 interface MutateOptions {
@@ -24,7 +24,7 @@ export function registerMutate(program: Command): void {
       'prove that each check of a scenario can fail: change its expectations and configuration, and report every change that still passes',
     )
     .argument('[files...]', 'scenario files or folders (default: scenarios/)');
-  addSettingOptions(command, ['qemu', 'arch', 'kernel', 'modules', 'image', 'machine', 'accel'])
+  addSettingOptions(command, [...GUEST_SETTINGS])
     .option('--expectations-only', 'judge changed expectations against one real run, and re-run no configuration mutant')
     .addHelpText(
       'after',
@@ -50,15 +50,7 @@ Exit status: 0 no unexplained survivor, 1 a survivor not listed in the scenario 
 async function mutate(args: string[], opts: MutateOptions): Promise<number> {
   const loaded = loadAll(scenarioFiles(args));
   if (!loaded) return 2;
-  exportSettings({
-    qemu: opts.qemu,
-    arch: opts.arch,
-    kernel: opts.kernel,
-    modules: opts.modules,
-    image: opts.image,
-    machine: opts.machine,
-    accel: opts.accel,
-  });
+  exportSettings(chosenSettings(opts, GUEST_SETTINGS));
   let status = 0;
   for (const scenario of loaded) {
     const name = relative(process.cwd(), scenario.file);

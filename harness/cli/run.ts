@@ -10,7 +10,7 @@ import { ownKernelSetting } from '../engine/environment.js';
 import { guestImage } from '../images/build.js';
 import { defaultImage } from '../images/recipe.js';
 import { terminateDescendants } from '../engine/descendants.js';
-import { addSettingOptions, exportSettings, setting } from '../settings.js';
+import { addSettingOptions, chosenSettings, exportSettings, GUEST_SETTINGS, setting } from '../settings.js';
 import { scenarioPlugin } from '../vitest/plugin.js';
 import { scenarioTestOptions } from '../vitest/project.js';
 import { loadAll, scenarioFiles } from './scenario-files.js';
@@ -37,7 +37,7 @@ export function registerRun(program: Command): void {
     .command('run')
     .description('run scenario files (default: every scenarios/**/*.yaml) and report each step')
     .argument('[files...]', 'scenario files or folders');
-  addSettingOptions(command, ['qemu', 'arch', 'kernel', 'modules', 'image', 'machine', 'accel', 'jobs', 'artifacts', 'verbose'])
+  addSettingOptions(command, [...GUEST_SETTINGS, 'jobs', 'artifacts', 'verbose'])
     .option(
       '-t, --filter <pattern>',
       'run only the checks whose name matches this regular expression; the steps that set up state before them (boot, stop, reboot, restart, write, hotplug, run) still run',
@@ -136,16 +136,8 @@ export async function run(args: string[], opts: RunOptions = {}): Promise<number
   }
   if (!loadAll(files)) return 2;
   exportSettings({
-    qemu: opts.qemu,
-    arch: opts.arch,
-    kernel: opts.kernel,
-    modules: opts.modules,
-    image: opts.image,
-    machine: opts.machine,
-    accel: opts.accel,
+    ...chosenSettings(opts, [...GUEST_SETTINGS, 'jobs', 'artifacts']),
     verbose: opts.verbose ? '1' : undefined,
-    jobs: opts.jobs,
-    artifacts: opts.artifacts,
     keep: opts.keep ? 'always' : opts.keepOnFailure ? 'failure' : undefined,
   });
   try {

@@ -6,7 +6,7 @@ import { prepareEnvironment } from '../engine/environment.js';
 import { failureContext, kernelLogs } from '../engine/report.js';
 import { ScenarioRun } from '../engine/scenario-run.js';
 import { runSteps, stepTitle } from '../engine/steps/index.js';
-import { addSettingOptions, exportSettings, setting } from '../settings.js';
+import { addSettingOptions, chosenSettings, exportSettings, GUEST_SETTINGS, setting } from '../settings.js';
 import { loadAll } from './scenario-files.js';
 
 interface ShellOptions {
@@ -40,7 +40,7 @@ export function registerShell(program: Command): void {
     .argument('<scenario>', 'scenario file')
     .option('--guest <name>', 'the guest to open the shell in (default: the first one booted)')
     .option('--until <step>', "run steps up to this one: its number (1-based) or part of its name (default: the guest's boot)");
-  addSettingOptions(command, ['qemu', 'arch', 'kernel', 'modules', 'image', 'machine', 'accel'])
+  addSettingOptions(command, [...GUEST_SETTINGS])
     .addHelpText(
       'after',
       `
@@ -71,15 +71,7 @@ async function shell(file: string, opts: ShellOptions): Promise<number> {
     console.error(`${relative(process.cwd(), file)}: ${steps}`);
     return 2;
   }
-  exportSettings({
-    qemu: opts.qemu,
-    arch: opts.arch,
-    kernel: opts.kernel,
-    modules: opts.modules,
-    image: opts.image,
-    machine: opts.machine,
-    accel: opts.accel,
-  });
+  exportSettings(chosenSettings(opts, GUEST_SETTINGS));
   const env = await prepareEnvironment(scenario.image, (line) => console.error(line));
   const run = await ScenarioRun.open(loaded, env, setting('artifacts'));
   let failed = false;
