@@ -57,7 +57,10 @@ export class SshSession {
           // ChaCha20 first: the TCG guest's CPU has no AES instructions, and in software ChaCha20-Poly1305 moves
           // 8 MiB in 0.7 s where AES-GCM (ssh2's first choice) takes 1.15 s; connecting is 20 ms faster too.
           algorithms: { cipher: CIPHERS },
-        });
+        })
+        // Without Nagle's delay: each command's channel-open and exec request are small writes that otherwise
+        // waited for the previous one's ACK; `true` took 100 ms a command, now 17 ms (median of 8, under TCG).
+        .setNoDelay(true);
     });
   }
 
