@@ -6,7 +6,7 @@
  *   - floor: the harness's QEMU command line started directly, until the guest prints `NVH-READY` (sshd
  *     listens) on its serial console: no SSH at all, the least any harness could take;
  *   - harness: `Guest.boot` until the first SSH command has answered, split into its phases (spawn, console
- *     wait, SSH + QMP connect, first exec);
+ *     wait, SSH + QMP connect, first exec), and then a later command's round trip;
  *   - raw: the same command from a shell polling `ssh` every 50 ms, as a script would do it;
  * - two guests booted at once through the harness, until both answered; one NVDIMM hot-plugged over QMP until
  *   the guest lists it;
@@ -174,7 +174,11 @@ interface HarnessBoot {
   consoleMs: number;
   connectMs: number;
   execMs: number;
+  /** A later command's round trip (median of COMMAND_ROUNDS `true`s): what every guest step pays on top of its work. */
+  commandMs: number;
 }
+
+const COMMAND_ROUNDS = 5;
 
 async function harnessBoot(env: Environment, p: Plan, dir: string): Promise<HarnessBoot> {
   const started = Date.now();
@@ -185,7 +189,13 @@ async function harnessBoot(env: Environment, p: Plan, dir: string): Promise<Harn
     const execStarted = Date.now();
     await guest.exec('true');
     const end = Date.now();
-    return { totalMs: end - started, spawnMs, ...guest.bootPhases, execMs: end - execStarted };
+    const commands: number[] = [];
+    for (let i = 0; i < COMMAND_ROUNDS; i++) {
+      const t = Date.now();
+      await guest.exec('true');
+      commands.push(Date.now() - t);
+    }
+    return { totalMs: end - started, spawnMs, ...guest.bootPhases, execMs: end - execStarted, commandMs: median(commands) };
   } finally {
     await guest.stop();
   }
@@ -275,13 +285,14 @@ async function main(): Promise<void> {
       harness: {
         ...summary(harness.map((h) => h.totalMs)),
         phasesMedianMs: { spawn: phase('spawnMs'), console: phase('consoleMs'), connect: phase('connectMs'), exec: phase('execMs') },
+        commandMs: phase('commandMs'),
       },
       raw: summary(raw),
       harnessOverFloorMs: overhead,
       harnessOverFloorRatio: +(median(harness.map((h) => h.totalMs)) / median(floor)).toFixed(3),
     };
     console.log(
-      `boot, median of ${n}: floor ${median(floor)} ms (QEMU CPU ${median(floorCpu)} ms), harness ${median(harness.map((h) => h.totalMs))} ms (+${overhead} ms; spawn ${phase('spawnMs')}, console ${phase('consoleMs')}, connect ${phase('connectMs')}, exec ${phase('execMs')}), raw ${median(raw)} ms`,
+      `boot, median of ${n}: floor ${median(floor)} ms (QEMU CPU ${median(floorCpu)} ms), harness ${median(harness.map((h) => h.totalMs))} ms (+${overhead} ms; spawn ${phase('spawnMs')}, console ${phase('consoleMs')}, connect ${phase('connectMs')}, exec ${phase('execMs')}; a later command ${phase('commandMs')} ms), raw ${median(raw)} ms`,
     );
     if (values.extras) {
       const two: number[] = [];
