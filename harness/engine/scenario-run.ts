@@ -1,8 +1,5 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { cp, mkdir, open, rm, stat, writeFile } from 'node:fs/promises';
 import { execa } from 'execa';
-import { pipeline } from 'node:stream/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { HarnessError } from '../errors.js';
 import type { LoadedScenario } from '../scenario/load.js';
@@ -16,6 +13,7 @@ import { setting } from '../settings.js';
 import { bootTimeoutMs, type Environment } from './environment.js';
 import { claimRunDir, createRunDir } from './janitor.js';
 import { artifactFolderName, pruneArtifacts } from './artifacts.js';
+import { fileContent, type FileContent } from './file-content.js';
 
 /** Disk the kept backend files of a failed scenario may take (allocated blocks: the copies are sparse). */
 const KEPT_BACKEND_BYTES = 256 * 2 ** 20;
@@ -42,8 +40,8 @@ export class ScenarioRun {
     readonly plan: Plan,
     readonly env: Environment,
     readonly dir: string,
-    /** SHA-256 of each file as the scenario found it, for `expect-file: { unchanged: true }`. */
-    readonly initialChecksums: Record<string, string>,
+    /** Each file's content as the scenario found it, for `expect-file: { unchanged }`. */
+    readonly initialContents: Record<string, FileContent>,
     /** Where the logs go if the scenario fails. */
     readonly artifactsDir: string,
     /**
@@ -72,13 +70,13 @@ export class ScenarioRun {
         await handle.truncate(file.size);
         await handle.close();
       }
-      const checksums: Record<string, string> = {};
+      const contents: Record<string, FileContent> = {};
       for (const step of p.steps) {
-        if (step.action === 'expect-file' && step.args.unchanged !== undefined && !(step.args.file.name in checksums))
-          checksums[step.args.file.name] = await fileSha256(step.args.file.path);
+        if (step.action === 'expect-file' && step.args.unchanged !== undefined && !(step.args.file.name in contents))
+          contents[step.args.file.name] = await fileContent(step.args.file.path);
       }
       const artifacts = resolve(artifactsRoot, artifactFolderName(basename(loaded.file).replace(/\.ya?ml$/, ''), process.pid, Date.now()));
-      return new ScenarioRun(p, env, dir, checksums, artifacts, outliveHarness);
+      return new ScenarioRun(p, env, dir, contents, artifacts, outliveHarness);
     } catch (e) {
       await rm(dir, { recursive: true, force: true });
       throw e;
@@ -249,10 +247,4 @@ export class ScenarioRun {
     if (!this.kept) await rm(this.dir, { recursive: true, force: true });
     return kept;
   }
-}
-
-export async function fileSha256(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(path), hash);
-  return hash.digest('hex');
 }

@@ -4,7 +4,7 @@ import { CheckFailure, GuestCommandError } from '../../errors.js';
 import { formatSize } from '../../scenario/units.js';
 import { checkEqual, patternMismatch, SIZE_NUDGE } from '../checks.js';
 import { ddBlocks, patternBytes, sha256 } from '../pattern.js';
-import { fileSha256 } from '../scenario-run.js';
+import { CHUNK, contentDifference, fileContent, fileSha256, type FileContent } from '../file-content.js';
 import type { PlannedArgs } from '../../scenario/plan.js';
 import { blockDevice, describeDevice } from './block-device.js';
 import { mutant, type Mutant, type StepKinds } from './kind.js';
@@ -122,8 +122,8 @@ export const dataSteps: StepKinds<'write' | 'expect-data' | 'expect-file' | 'pre
           const { buffer, bytesRead } = await handle.read(Buffer.alloc(a.length), 0, a.length, a.offset);
           seen.range = buffer.subarray(0, bytesRead);
         }
-        if (a.unchanged !== undefined || a.sha256 !== undefined)
-          seen.sha256 = { before: run.initialChecksums[name], now: await fileSha256(path) };
+        if (a.unchanged !== undefined) seen.content = { before: run.initialContents[name]!, now: await fileContent(path) };
+        if (a.sha256 !== undefined) seen.sha256 = await fileSha256(path);
         return seen;
       } finally {
         await handle.close();
@@ -151,12 +151,14 @@ export const dataSteps: StepKinds<'write' | 'expect-data' | 'expect-file' | 'pre
             `found bytes starting with ${range.subarray(0, 16).toString('hex')}`,
           );
       }
-      if (a.sha256 !== undefined) checkEqual(`SHA-256 of host file ${name}`, a.sha256, seen.sha256!.now);
+      if (a.sha256 !== undefined) checkEqual(`SHA-256 of host file ${name}`, a.sha256, seen.sha256!);
       if (a.unchanged !== undefined) {
-        const { before, now } = seen.sha256!;
-        if ((now === before) !== a.unchanged)
+        const { before, now } = seen.content!;
+        const difference = contentDifference(before, now);
+        const changed = difference.size || difference.chunks.length > 0;
+        if (changed === a.unchanged)
           throw new CheckFailure(
-            `host file ${name} ${a.unchanged ? 'changed' : 'is unchanged'}: SHA-256 ${before} when the scenario started, ${now} now`,
+            `host file ${name} ${changed ? `changed since the scenario started: ${describeChange(before, now, difference)}` : `is unchanged: all ${formatSize(now.size)} as when the scenario started`}`,
             a.unchanged ? 'unchanged' : 'changed',
             a.unchanged ? 'changed' : 'unchanged',
           );
@@ -188,8 +190,16 @@ interface FileSeen {
   size: number;
   /** The bytes of the checked range that the file has. */
   range?: Buffer;
-  /** `before`: when the scenario started, kept only for `unchanged`. */
-  sha256?: { before: string | undefined; now: string };
+  /** For `unchanged`: the file's content when the scenario started, and now. */
+  content?: { before: FileContent; now: FileContent };
+  /** For `sha256`. */
+  sha256?: string;
+}
+
+function describeChange(before: FileContent, now: FileContent, difference: ReturnType<typeof contentDifference>): string {
+  if (difference.size) return `it was ${formatSize(before.size)}, it is ${formatSize(now.size)}`;
+  const [first] = difference.chunks;
+  return `${difference.chunks.length} of its ${CHUNK >> 20} MiB chunks differ, the first at offset ${formatSize(first! * CHUNK)}`;
 }
 
 /**
