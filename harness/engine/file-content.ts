@@ -20,11 +20,10 @@ export interface FileContent {
 export async function fileContent(path: string): Promise<FileContent> {
   const handle = await open(path, 'r');
   try {
-    const { size, blocks } = await handle.stat();
+    // Read whole, holes included: a file system's block count is not proof of zeros (FUSE file systems may
+    // report no blocks for a file full of data), and a shortcut on it could pass a changed file as unchanged.
+    const { size } = await handle.stat();
     const content: FileContent = { size, chunks: {} };
-    // No block allocated: all holes, nothing to read. (Only for files far larger than any file system keeps
-    // inline in its inode, where a few bytes of data take no block.)
-    if (blocks === 0 && size >= CHUNK) return content;
     const buffer = Buffer.alloc(CHUNK);
     for (let index = 0; index * CHUNK < size; index++) {
       const { bytesRead } = await handle.read(buffer, 0, CHUNK, index * CHUNK);
