@@ -64,11 +64,11 @@ describe('qemuArgv', () => {
     const argv = qemuArgv(machine(), launch());
     expect(values(argv, '-kernel')).toEqual(['/cache/vmlinux']);
     expect(values(argv, '-initrd')).toEqual(['/cache/initramfs.cpio']);
-    expect(values(argv, '-append')).toEqual([`console=ttyS0 ${KERNEL_ARGS.join(' ')} nvh.key=abc`]);
+    expect(values(argv, '-append')).toEqual([`console=ttyS0 ${KERNEL_ARGS.join(' ')} noreplace-smp nvh.key=abc`]);
     expect(values(argv, '-append')[0]).toMatch(/^console=ttyS0 /);
     expect(values(argv, '-accel')).toEqual(['tcg']);
     expect(argv).toContain('-nodefaults');
-    // RDRAND, so that the guest's entropy is ready for sshd's host key at once.
+    // RDRAND, so that the guest's entropy is ready for sshd at once.
     expect(values(argv, '-cpu')).toEqual(['qemu64,+rdrand']);
   });
 
@@ -216,7 +216,10 @@ describe('qemuArgv', () => {
       launch(),
     );
     expect(values(argv, '-numa')).toEqual(['node,nodeid=0,cpus=0-1,memdev=ram-node0', 'node,nodeid=1,memdev=ram-node1']);
-    expect(values(argv, '-object').slice(0, 2)).toEqual(['memory-backend-ram,id=ram-node0,size=256M', 'memory-backend-ram,id=ram-node1,size=256M']);
+    expect(values(argv, '-object').slice(0, 2)).toEqual([
+      'memory-backend-ram,id=ram-node0,size=256M',
+      'memory-backend-ram,id=ram-node1,size=256M',
+    ]);
     expect(values(argv, '-device')).toContain('nvdimm,id=nv1,memdev=mem-nv1,node=1,uuid=6a1c2b3d-0000-4000-8000-000000000001');
     expect(values(qemuArgv(machine(), launch()), '-numa')).toEqual([]);
   });
