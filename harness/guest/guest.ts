@@ -121,7 +121,7 @@ export class Guest {
         this.console.excerpt(new RegExp(escape(outcome.fatal))),
         beforeInit,
       );
-    // Each boot makes a new host key: the one printed by this boot is the one to accept.
+    // The host key this boot printed (its image's, made when the image was built) is the one to accept.
     const [, hostKey] = await this.console.waitFor(/^NVH-HOSTKEY ssh-ed25519 (\S+)/, from);
     this.hostKey = hostKey!;
     // Both at once: each is a round trip the other need not wait for. Whichever connects is kept, so that

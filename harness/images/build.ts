@@ -11,7 +11,8 @@ import { cpioArchive, type CpioEntry } from './cpio.js';
 import { arm64Image, vmlinuxFromBzImage } from './kernel.js';
 import { neededLibraries } from './elf.js';
 import { ARCHES, type Arch } from '../arch.js';
-import { modinfoAliases, resolveModules, type KernelModule, type ModuleTree } from './modules.js';
+import { makeHostKey } from './host-key.js';
+import { modinfoAliases, resolveModules, withoutSignature, type KernelModule, type ModuleTree } from './modules.js';
 import { ownKernel, type OwnKernel } from './own-kernel.js';
 import { DEFAULT_IMAGE, IMAGES_DIR, loadRecipe, type Recipe } from './recipe.js';
 
@@ -19,7 +20,7 @@ import { DEFAULT_IMAGE, IMAGES_DIR, loadRecipe, type Recipe } from './recipe.js'
  * Part of every image's cache key: raise it when a change to the builder (here, debian/, cpio.ts,
  * kernel.ts, modules.ts) changes what it makes, so that images built before are not served.
  */
-const BUILDER_VERSION = 6;
+const BUILDER_VERSION = 7;
 /** The guest's own scripts, from images/: PID 1, and the modprobe the kernel runs for on-demand modules. */
 const GUEST_SCRIPTS = ['init', 'modprobe'];
 
@@ -55,6 +56,11 @@ export interface KernelParts {
   boot: { file: 'vmlinux' | 'bzImage' | 'Image'; data: Buffer };
   version: string;
   modules: ModuleTree;
+  /**
+   * Its modules go into the image without their signatures (see withoutSignature): Debian's kernels, which
+   * do not enforce them. A kernel you built keeps its modules as built, since it may enforce them.
+   */
+  stripSignatures: boolean;
   packages: Record<string, string>;
 }
 
@@ -185,6 +191,7 @@ async function debianKernel(name: string, recipe: Recipe, out: string, log: (lin
         : { file: 'vmlinux', data: await vmlinuxFromBzImage(vmlinuz) },
     version,
     modules: { dir: modulesDir, builtin: join(modulesDir, 'modules.builtin') },
+    stripSignatures: true,
     packages: await packageVersions(debs),
   };
 }
@@ -199,7 +206,7 @@ async function assemble(
 ): Promise<Omit<GuestImage, 'dir'>> {
   await writeFile(join(out, kernel.boot.file), kernel.boot.data);
   // The kernel unpacks concatenated cpio archives one after the other into the same root.
-  const modules = cpioArchive(await moduleEntries(kernel.modules, recipe));
+  const modules = cpioArchive(await moduleEntries(kernel, recipe));
   await writeFile(join(out, 'initramfs.cpio'), Buffer.concat([await readFile(land.cpio), modules]));
   return {
     name,
@@ -212,7 +219,7 @@ async function assemble(
 }
 
 /** The modules init loads at boot, those it loads when QEMU made a CXL root, and those the kernel asks for. */
-async function moduleEntries(tree: ModuleTree, recipe: Recipe): Promise<CpioEntry[]> {
+async function moduleEntries({ modules: tree, stripSignatures }: KernelParts, recipe: Recipe): Promise<CpioEntry[]> {
   const modules = await resolveModules(tree, recipe.modules);
   const atBoot = new Set(modules.map((m) => m.path));
   const cxlModules = (await resolveModules(tree, recipe.cxlModules)).filter((m) => !atBoot.has(m.path));
@@ -232,11 +239,19 @@ async function moduleEntries(tree: ModuleTree, recipe: Recipe): Promise<CpioEntr
     { kind: 'file', path: 'etc/nvh/cxl-modules', mode: 0o644, data: Buffer.from(cxlModules.map((m) => `${m.path}\n`).join('')) },
     { kind: 'file', path: 'etc/nvh/on-demand', mode: 0o644, data: Buffer.from(onDemand.join('')) },
     ...dirsFor(all.map((m) => `lib/modules/${m.path}`)),
-    ...all.map((m): CpioEntry => ({ kind: 'file', path: `lib/modules/${m.path}`, mode: 0o644, data: m.data })),
+    ...all.map(
+      (m): CpioEntry => ({
+        kind: 'file',
+        path: `lib/modules/${m.path}`,
+        mode: 0o644,
+        data: stripSignatures ? withoutSignature(m.data) : m.data,
+      }),
+    ),
   ];
 }
 
 async function userlandEntries(root: string, recipe: Recipe): Promise<CpioEntry[]> {
+  const hostKey = makeHostKey();
   return [
     ...[
       'bin',
@@ -259,6 +274,9 @@ async function userlandEntries(root: string, recipe: Recipe): Promise<CpioEntry[
       'var',
       'mnt',
     ].map((path): CpioEntry => ({ kind: 'dir', path, mode: path === 'tmp' ? 0o1777 : 0o755 })),
+    { kind: 'dir', path: 'etc/dropbear', mode: 0o700 },
+    { kind: 'file', path: 'etc/dropbear/dropbear_ed25519_host_key', mode: 0o600, data: hostKey.dropbearFile },
+    { kind: 'file', path: 'etc/nvh/host-key.pub', mode: 0o644, data: Buffer.from(`${hostKey.publicLine}\n`) },
     { kind: 'chardev', path: 'dev/console', mode: 0o600, major: 5, minor: 1 },
     { kind: 'file', path: 'init', mode: 0o755, data: await readFile(join(IMAGES_DIR, 'init')) },
     { kind: 'file', path: 'sbin/modprobe', mode: 0o755, data: await readFile(join(IMAGES_DIR, 'modprobe')) },

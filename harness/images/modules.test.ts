@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { modinfoAliases, modinfoDepends, resolveModules } from './modules.js';
+import { modinfoAliases, modinfoDepends, resolveModules, withoutSignature } from './modules.js';
 
 /** A stand-in for a .ko: ELF-ish bytes around a .modinfo section of NUL-separated key=value strings. */
 function ko(...modinfo: string[]): Buffer {
@@ -71,5 +71,34 @@ describe('resolveModules without a modules folder', () => {
       `kernel module nd_btt (needed by the image recipe) is neither in a modules folder (none given) nor built in (${builtin})`,
     );
     await rm(dir, { recursive: true });
+  });
+});
+
+describe('withoutSignature', () => {
+  const body = ko('name=nd_btt', 'depends=libnvdimm');
+  /** What sign-file appends: the PKCS#7 blob, its description (sig_len big-endian last), the marker. */
+  const signed = (signature: Buffer) =>
+    Buffer.concat([
+      body,
+      signature,
+      Buffer.from([0, 0, 2, 0, 0, 0, 0, 0]),
+      Buffer.from([0, 0, 0, signature.length]),
+      Buffer.from('~Module signature appended~\n'),
+    ]);
+
+  it('cuts the signature, its description and the marker off a signed module', () => {
+    expect(withoutSignature(signed(Buffer.alloc(0x2a9 - 0x200, 0x30)))).toEqual(body);
+    expect(withoutSignature(signed(Buffer.from([0x30, 0x82, 0x02])))).toEqual(body);
+  });
+
+  it('leaves a module without a signature as it is', () => {
+    expect(withoutSignature(body)).toBe(body);
+    expect(withoutSignature(Buffer.from('~Module signature appended~\n'))).toEqual(Buffer.from('~Module signature appended~\n'));
+  });
+
+  it('refuses a signature longer than the module', () => {
+    const broken = Buffer.concat([Buffer.alloc(12), Buffer.from('~Module signature appended~\n')]);
+    broken.writeUInt32BE(1000, 8);
+    expect(() => withoutSignature(broken)).toThrow('a module signature of 1000 bytes in a module of 40');
   });
 });

@@ -62,6 +62,25 @@ export async function resolveModules(tree: ModuleTree, wanted: string[]): Promis
   return ordered;
 }
 
+/** What `scripts/sign-file` appends to a signed module, after the signature and its 12-byte description. */
+const SIGNATURE_MARKER = Buffer.from('~Module signature appended~\n');
+
+/**
+ * The module without its appended signature (unchanged if it has none). A kernel that does not enforce
+ * signatures loads it all the same and taints itself once ("module verification failed"); what that saves
+ * is hashing each module and checking its PKCS#7 signature, which under TCG cost about 0.11 s of every boot
+ * (its 16 modules; bookworm, 12 interleaved rounds, 2026-12-06), and more when ext4 or xfs is loaded.
+ */
+export function withoutSignature(ko: Buffer): Buffer {
+  const markerAt = ko.length - SIGNATURE_MARKER.length;
+  if (markerAt < 12 || !ko.subarray(markerAt).equals(SIGNATURE_MARKER)) return ko;
+  // struct module_signature: algo, hash, id_type, signer_len, key_id_len, 3 bytes of padding, __be32 sig_len.
+  const signatureLength = ko.readUInt32BE(markerAt - 4);
+  const end = markerAt - 12 - signatureLength;
+  if (end < 0) throw new Error(`a module signature of ${signatureLength} bytes in a module of ${ko.length}`);
+  return ko.subarray(0, end);
+}
+
 /** The `depends=` entry of a module's .modinfo section (NUL-separated key=value strings). */
 export function modinfoDepends(ko: Buffer): string[] {
   return modinfo(ko, 'depends')

@@ -45,7 +45,11 @@ export async function ownKernel(own: OwnKernel): Promise<{ version: string; fing
       ]),
     )
     .digest('hex');
-  return { version, fingerprint, parts: async () => ({ boot: await bootFile(own.path, file, bzImage), version, modules, packages: {} }) };
+  return {
+    version,
+    fingerprint,
+    parts: async () => ({ boot: await bootFile(own.path, file, bzImage), version, modules, stripSignatures: false, packages: {} }),
+  };
 }
 
 function moduleTree(own: OwnKernel, version: string): ModuleTree {
