@@ -10,6 +10,9 @@ export default defineConfig({
     // Scenario files and integration tests each boot guests: one file per core, within memory.
     maxWorkers: setting('jobs'),
     minWorkers: 1,
+    // Each file in a fresh process (vitest's default), although nvdimmScenarios() asks for file-after-file
+    // workers: vitest makes one pool for every project, isolated as the root says, and without isolation it
+    // runs the projects one after another, so the other core would idle through the integration tests' tail.
     projects: [
       {
         // Pure: no QEMU, no network, no global setup; seconds on a machine with an empty cache.

@@ -10,13 +10,15 @@
  *   - raw: the same command from a shell polling `ssh` every 50 ms, as a script would do it;
  * - two guests booted at once through the harness, until both answered; one NVDIMM hot-plugged over QMP until
  *   the guest lists it;
- * - suite: the whole scenario suite on the default QEMU, wall time;
+ * - suite: the whole scenario suite on the default QEMU (`nvdimm-harness run`), wall time;
  * - image: the guest image built cold (empty cache, downloads included) and warm (cache hit).
  *
  * `--candidate SPEC` (repeatable) measures boot-time candidates instead, one at a time against the harness's own
  * command line: floors only, interleaved, with QEMU's CPU time (what bounds a 2-core machine's suite). SPEC is
- * `append=WORDS` (kernel command line), `cpu=MODEL`, `bios=FILE`, `ram=SIZE` or `image=NAME` (another image's
- * kernel and initramfs, e.g. a recipe with another Debian kernel flavour), several joined with `;`.
+ * `append=WORDS` (kernel command line), `cpu=MODEL`, `bios=FILE`, `ram=SIZE`, `image=NAME` (another image's
+ * kernel and initramfs, e.g. a recipe with another Debian kernel flavour) or `initramfs=FILE` (the default
+ * image's kernel with a changed initramfs, to time an image change before the builder makes it), several
+ * joined with `;`.
  * Figures go to bench/candidates.json.
  *
  * `--arch arm64` times arm64 guests (qemu-system-aarch64 under TCG, `virt`, UEFI) instead: figures go to
@@ -65,6 +67,7 @@ interface Candidate {
   bios?: string;
   ram?: number;
   image?: string;
+  initramfs?: string;
 }
 
 function parseCandidate(spec: string): Candidate {
@@ -76,7 +79,8 @@ function parseCandidate(spec: string): Candidate {
     else if (key === 'bios') c.bios = value;
     else if (key === 'ram') c.ram = parseSize(value);
     else if (key === 'image') c.image = value;
-    else throw new Error(`--candidate ${spec}: expected append=, cpu=, bios=, ram= or image=, not "${key}"`);
+    else if (key === 'initramfs') c.initramfs = value;
+    else throw new Error(`--candidate ${spec}: expected append=, cpu=, bios=, ram=, image= or initramfs=, not "${key}"`);
   }
   return c;
 }
@@ -134,7 +138,8 @@ function launch(env: Environment, qmpSocket: string, sshPort: number, append: st
  */
 async function floorBoot(env: Environment, p: Plan, dir: string, port: number, c = BASELINE): Promise<{ ms: number; cpuMs: number }> {
   const machine = c.ram === undefined ? p.machines.one! : { ...p.machines.one!, memory: { ...p.machines.one!.memory, ram: c.ram } };
-  const image = c.image ? await guestImage(c.image) : env.image;
+  const built = c.image ? await guestImage(c.image) : env.image;
+  const image = c.initramfs ? { ...built, initramfs: c.initramfs } : built;
   const argv = qemuArgv(
     machine,
     launch({ ...env, image }, join(dir, 'floor.qmp'), port, [`nvh.authkey=${runKeyPair().publicBlob}`, ...c.append]),
@@ -313,9 +318,10 @@ async function main(): Promise<void> {
 
   if (values.suite) {
     const started = Date.now();
-    const r = await execa('npx', ['vitest', 'run', '--project', 'scenarios'], { reject: false, env: { FORCE_COLOR: '0', NO_COLOR: '1' } });
+    // As a user runs it: `nvdimm-harness run`, every file of scenarios/.
+    const r = await execa('node', ['bin/nvdimm-harness.js', 'run'], { reject: false, all: true, env: { FORCE_COLOR: '0', NO_COLOR: '1' } });
     const ms = Date.now() - started;
-    results.suite = { wallMs: ms, passed: r.exitCode === 0, summary: /Tests\s+(.*)/.exec(r.stdout)?.[1] };
+    results.suite = { wallMs: ms, passed: r.exitCode === 0, summary: /Tests\s+(.*)/.exec(r.all)?.[1] };
     console.log(`scenario suite on QEMU ${env.qemu.version}: ${(ms / 1000).toFixed(1)} s wall (${r.exitCode === 0 ? 'passed' : 'FAILED'})`);
   }
 

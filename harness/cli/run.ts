@@ -225,6 +225,11 @@ function stopOnSignals(vitest: Vitest): void {
     process.removeAllListeners(signal);
     process.once(signal, () => {
       console.error(`\n${signal}: stopping the guests and removing the run's files...`);
+      // vitest's pool keeps talking to the workers being stopped: it refills itself with a worker once the
+      // run's files are cancelled (its file-after-file workers are recycled), which is ended below, and sends
+      // to workers already gone. tinypool throws those as errors nobody handles ("Worker exited
+      // unexpectedly", ERR_IPC_CHANNEL_CLOSED); they are the stop that was asked for, not a crash.
+      process.on('uncaughtException', () => {});
       // What vitest says while its workers are stopped under it ("Terminating worker thread ...") is noise now.
       process.stdout.write = process.stderr.write = () => true;
       void (async () => {

@@ -8,6 +8,15 @@ import type { PlannedStep } from '../scenario/plan.js';
 import { setting } from '../settings.js';
 import { EVIDENCE_HEADER, SKIP_ANNOTATION, VITEST_LIMIT_MS } from './project.js';
 
+// Once per worker process, which runs file after file (scenarioTestOptions: isolate false).
+// A worker whose vitest went away (killed outright) ends too, and its QEMUs with it.
+if (process.connected) process.once('disconnect', () => process.exit(1));
+// Ctrl-C reaches every process of the terminal's group: the harness stops its workers in order, so a
+// worker leaves SIGINT to it rather than die under vitest's feet (which crashes vitest's pool).
+process.on('SIGINT', () => {
+  if (!process.connected) process.exit(130);
+});
+
 /**
  * Registers one scenario file as a vitest suite: one test per step, named after what the step checks, run
  * in order. A step after a failed one is skipped, since the guests are no longer in the state it assumes.
@@ -15,13 +24,6 @@ import { EVIDENCE_HEADER, SKIP_ANNOTATION, VITEST_LIMIT_MS } from './project.js'
  * hotplug) before a selected one still run, so the selected checks see the state they expect.
  */
 export async function scenarioTests(file: string): Promise<void> {
-  // A worker whose vitest went away (killed outright) ends too, and its QEMUs with it.
-  if (process.connected) process.once('disconnect', () => process.exit(1));
-  // Ctrl-C reaches every process of the terminal's group: the harness stops its workers in order, so a
-  // worker leaves SIGINT to it rather than die under vitest's feet (which crashes vitest's pool).
-  process.on('SIGINT', () => {
-    if (!process.connected) process.exit(130);
-  });
   let loaded: LoadedScenario;
   try {
     loaded = loadScenarioFile(file);
