@@ -1,15 +1,15 @@
+import { rmSync } from 'node:fs';
 import { extname } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import type { Vitest } from 'vitest/node';
 import type { RunnerTask } from 'vitest';
+import type { Vitest } from 'vitest/node';
 import { sweepStaleRunDirs } from '../engine/janitor.js';
 import { EnvironmentError } from '../errors.js';
 import { findQemu } from '../qemu/binary.js';
 import { ownKernelSetting } from '../engine/environment.js';
 import { guestImage } from '../images/build.js';
 import { defaultImage } from '../images/recipe.js';
-import { terminateDescendants } from '../engine/descendants.js';
+import { terminateDescendantsSync } from '../engine/descendants.js';
 import { addSettingOptions, chosenSettings, exportSettings, GUEST_SETTINGS, setting } from '../settings.js';
 import { scenarioPlugin } from '../vitest/plugin.js';
 import { scenarioTestOptions } from '../vitest/project.js';
@@ -213,8 +213,8 @@ function stepsOf(tasks: RunnerTask[]): RunnerTask[] {
 }
 
 /**
- * Ctrl-C or SIGTERM: vitest's workers are stopped (their QEMUs die with them) before the harness exits, and
- * the exit listener sweeps what they could not remove. The exit status is the conventional 128 + signal number.
+ * Ctrl-C or SIGTERM: vitest's workers and their QEMUs are stopped before the harness exits, and the exit
+ * listener sweeps the run folders they could not remove. The exit status is the conventional 128 + signal number.
  */
 function stopOnSignals(vitest: Vitest): void {
   for (const [signal, code] of [
@@ -225,19 +225,12 @@ function stopOnSignals(vitest: Vitest): void {
     process.removeAllListeners(signal);
     process.once(signal, () => {
       console.error(`\n${signal}: stopping the guests and removing the run's files...`);
-      // vitest's pool keeps talking to the workers being stopped: it refills itself with a worker once the
-      // run's files are cancelled (its file-after-file workers are recycled), which is ended below, and sends
-      // to workers already gone. tinypool throws those as errors nobody handles ("Worker exited
-      // unexpectedly", ERR_IPC_CHANNEL_CLOSED); they are the stop that was asked for, not a crash.
-      process.on('uncaughtException', () => {});
-      // What vitest says while its workers are stopped under it ("Terminating worker thread ...") is noise now.
-      process.stdout.write = process.stderr.write = () => true;
-      void (async () => {
-        // vitest stops its pool first; whatever outlives that is terminated.
-        await Promise.race([vitest.close().catch(() => undefined), sleep(STOP_GRACE_MS)]);
-        await terminateDescendants(STOP_GRACE_MS);
-        process.exit(code);
-      })();
+      // Not through vitest.close(): it refills its pool with a new worker once the running files are cancelled,
+      // and a worker ending that it did not end itself is an error it throws in a loop (see descendants.ts).
+      terminateDescendantsSync(STOP_GRACE_MS);
+      // What close() would remove: the modules vitest compiled for its workers, in a folder per project.
+      for (const project of vitest.projects) rmSync(project.tmpDir, { recursive: true, force: true });
+      process.exit(code);
     });
   }
 }
