@@ -4,6 +4,7 @@ import { mkdtemp, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { EnvironmentError } from '../errors.js';
+import { procStat, signal } from './descendants.js';
 
 /**
  * Every run directory is `<tmpdir>/nvdimm-harness-<uid>/<label>-XXXXXX`: under a parent of this user's own,
@@ -96,7 +97,10 @@ export function sweepStaleRunDirs(base = tmpdir()): string[] {
         const owners = readOwners(dir);
         if (!owners || owners.some(alive)) continue;
         qemus ??= ourQemus();
-        for (const q of qemus) if (q.args.some((a) => namesDir(a, dir))) kill(q.pid);
+        signal(
+          qemus.filter((q) => q.args.some((a) => namesDir(a, dir))).map((q) => q.pid),
+          'SIGKILL',
+        );
         rmSync(dir, { recursive: true, force: true });
         removed.push(dir);
       } catch {
@@ -143,14 +147,6 @@ function ourQemus(): { pid: number; args: string[] }[] {
   return found;
 }
 
-function kill(pid: number): void {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // gone meanwhile
-  }
-}
-
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -159,10 +155,6 @@ function alive(pid: number): boolean {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
   // A zombie (killed, not yet reaped by its parent) answers signal 0 but owns nothing any more.
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
+  const stat = procStat(pid);
+  return stat !== undefined && stat.state !== 'Z';
 }
