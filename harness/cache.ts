@@ -66,3 +66,14 @@ export async function publish(work: string, dest: string): Promise<void> {
     if (e.code !== 'ENOTEMPTY' && e.code !== 'EEXIST') throw e;
   });
 }
+
+/**
+ * Two builds made at once, each waiting on the network part of the time. Both have finished before it
+ * settles, so a failure of one never leaves the other writing into a work folder that is being removed.
+ */
+export async function bothBuilt<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [ra, rb] = await Promise.allSettled([a, b]);
+  if (ra.status === 'rejected') throw ra.reason;
+  if (rb.status === 'rejected') throw rb.reason;
+  return [ra.value, rb.value];
+}

@@ -129,7 +129,7 @@ describe('ci/nightly.yml', () => {
       expect(check).toBeGreaterThan(steps.findIndex((s) => s.startsWith('npm ci')));
       expect(check).toBeLessThan(steps.findIndex((s) => s.startsWith('actions/cache@')));
     }
-    expect(cell.steps.some((s) => s.run?.includes('apt-get install -y --no-install-recommends debian-archive-keyring xz-utils'))).toBe(
+    expect(cell.steps.some((s) => s.run?.includes('apt-get install -y --no-install-recommends debian-archive-keyring xz-utils zstd'))).toBe(
       true,
     );
     const cache = cell.steps.find((s) => s.uses?.startsWith('actions/cache@'));

@@ -27,6 +27,7 @@ async function examine(): Promise<Finding[]> {
     ['apt-get', 'apt'],
     ['dpkg-deb', 'dpkg'],
     ['xz', 'xz-utils'],
+    ['zstd', 'zstd'],
     ['setpriv', 'util-linux'],
   ] as const) {
     findings.push({ ok: onPath(cmd), what: `${cmd} (${pkg})`, fix: `sudo apt-get install ${pkg}` });

@@ -6,6 +6,7 @@ import { chooseAccel, type AccelDecision } from '../qemu/kvm.js';
 import { Guest } from '../guest/guest.js';
 import { runKeyPair } from '../guest/ssh.js';
 import { EnvironmentError } from '../errors.js';
+import { bothBuilt } from '../cache.js';
 import type { OwnKernel } from '../images/own-kernel.js';
 import { setting, SETTINGS, type MachineType } from '../settings.js';
 import { createRunDir } from './janitor.js';
@@ -32,12 +33,14 @@ export async function prepareEnvironment(imageName?: string, log: (line: string)
   const machine = setting('machine');
   if (archOfMachine(machine) !== arch)
     throw new EnvironmentError(`machine type ${machine} is not one of ${arch}'s: ${ARCHES[arch].machines.join(', ')}`);
-  const image = await guestImage(imageName ?? setting('image') ?? defaultImage(arch), { log, kernel: ownKernelSetting() });
+  const [image, qemu] = await bothBuilt(
+    guestImage(imageName ?? setting('image') ?? defaultImage(arch), { log, kernel: ownKernelSetting() }),
+    findQemu(setting('qemu'), log, arch),
+  );
   if (image.arch !== arch)
     throw new EnvironmentError(
       `guest image ${image.name} is for ${image.arch}, this run is for ${arch}: choose --arch ${image.arch}, or an ${arch} image`,
     );
-  const qemu = await findQemu(setting('qemu'), log, arch);
   const accel = await chooseAccel(setting('accel'), qemu, image.kernelVersion, () => probeKvm(qemu, image));
   return { qemu, image, accel, machine };
 }

@@ -5,7 +5,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { AptRoot, dynamicLoader, libraryDirs, libraryPath, unpackDebs } from '../debian/apt.js';
 import { debianMirror } from '../debian/mirror.js';
-import { cacheDir, publish } from '../cache.js';
+import { bothBuilt, cacheDir, publish } from '../cache.js';
 import { EnvironmentError } from '../errors.js';
 import { cpioArchive, type CpioEntry } from './cpio.js';
 import { arm64Image, vmlinuxFromBzImage } from './kernel.js';
@@ -83,7 +83,10 @@ export async function guestImage(name = DEFAULT_IMAGE, opts: BuildOptions = {}):
   const land = () => userland(name, recipe, userlandKey, log);
   if (!own) {
     const key = hash([BUILDER_VERSION, text, scripts]);
-    return cachedImage(name, key, async (out) => assemble(out, name, recipe, await land(), await debianKernel(name, recipe, out, log)));
+    // Both halves at once: each waits on the mirror part of the time.
+    return cachedImage(name, key, async (out) =>
+      assemble(out, name, recipe, ...(await bothBuilt(land(), debianKernel(name, recipe, out, log)))),
+    );
   }
   const kernel = await ownKernel(own);
   const imageName = opts.kernel ? `${name}+kernel` : name;
@@ -165,7 +168,7 @@ async function userland(name: string, recipe: Recipe, key: string, log: (line: s
     const root = join(out, '../root');
     await unpackDebs(debs, root);
     await writeFile(join(out, 'userland.cpio'), cpioArchive(await userlandEntries(root, recipe)));
-    return { packages: await packageVersions(debs) };
+    return { packages: packageVersions(debs) };
   });
   return { cpio: join(dir, 'userland.cpio'), packages: value.packages };
 }
@@ -192,7 +195,7 @@ async function debianKernel(name: string, recipe: Recipe, out: string, log: (lin
     version,
     modules: { dir: modulesDir, builtin: join(modulesDir, 'modules.builtin') },
     stripSignatures: true,
-    packages: await packageVersions(debs),
+    packages: packageVersions(debs),
   };
 }
 
@@ -416,12 +419,16 @@ async function binariesWithNeeded(root: string, binaries: string[], arch: Arch):
   return entries;
 }
 
-async function packageVersions(debs: string[]): Promise<Record<string, string>> {
+/**
+ * Package name -> version, from the names apt gives the files it downloads: NAME_VERSION_ARCH.deb, the
+ * version's epoch colon written %3a. (Asking dpkg-deb, one process per package, took 2.5 s an image.)
+ */
+export function packageVersions(debs: string[]): Record<string, string> {
   const versions: Record<string, string> = {};
   for (const deb of debs) {
-    const { stdout } = await execa('dpkg-deb', ['--show', '--showformat=${Package} ${Version}', deb]);
-    const [pkg, version] = stdout.split(' ');
-    versions[pkg!] = version!;
+    const m = /^([^_]+)_([^_]+)_[^_]+\.deb$/.exec(basename(deb));
+    if (!m) throw new Error(`${deb} is not named NAME_VERSION_ARCH.deb, as apt names what it downloads`);
+    versions[m[1]!] = decodeURIComponent(m[2]!);
   }
   return versions;
 }

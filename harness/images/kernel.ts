@@ -1,6 +1,5 @@
 import { execa } from 'execa';
 import { gunzipSync } from 'node:zlib';
-import { decompress as unzstd } from 'fzstd';
 
 /**
  * Takes the uncompressed ELF vmlinux out of an x86 bzImage. QEMU boots such an ELF through its PVH entry
@@ -32,7 +31,7 @@ const LZ4_LEGACY_BLOCK = 8 << 20;
 async function decompress(payload: Buffer): Promise<Buffer> {
   // The kernel build appends the uncompressed size (4 bytes) to the compressed stream.
   const stream = payload.subarray(0, payload.length - 4);
-  if (payload.subarray(0, 4).equals(ZSTD)) return Buffer.from(unzstd(stream));
+  if (payload.subarray(0, 4).equals(ZSTD)) return unzstd(stream);
   if (payload.subarray(0, 2).equals(GZIP)) return gunzipSync(stream);
   if (payload.subarray(0, 4).equals(LZ4_LEGACY)) return lz4Legacy(stream);
   if (payload.subarray(0, 6).equals(XZ)) {
@@ -41,6 +40,15 @@ async function decompress(payload: Buffer): Promise<Buffer> {
     return Buffer.from(stdout);
   }
   throw new Error(`kernel payload is neither xz-, zstd-, gzip- nor lz4-compressed (magic ${payload.subarray(0, 6).toString('hex')})`);
+}
+
+/**
+ * Debian's zstd command: Node 20's zlib has no zstd, and a JavaScript decoder (fzstd) took 7.7 s for trixie's
+ * 12 MB kernel payload where the command takes 0.6 s.
+ */
+async function unzstd(stream: Buffer): Promise<Buffer> {
+  const { stdout } = await execa('zstd', ['--decompress', '--stdout'], { input: stream, encoding: 'buffer' });
+  return Buffer.from(stdout);
 }
 
 /** An LZ4 legacy frame: Node has no LZ4, and its block format is a few lines (lz4's doc/lz4_Block_format.md). */
@@ -149,7 +157,7 @@ export async function arm64Image(vmlinuz: Buffer): Promise<Buffer> {
     const payload = vmlinuz.subarray(vmlinuz.readUInt32LE(8), vmlinuz.readUInt32LE(8) + vmlinuz.readUInt32LE(12));
     const method = vmlinuz.toString('latin1', 0x18, vmlinuz.indexOf(0, 0x18));
     if (method === 'gzip') image = gunzipSync(payload);
-    else if (method === 'zstd') image = Buffer.from(unzstd(payload));
+    else if (method === 'zstd') image = await unzstd(payload);
     else throw new Error(`EFI zboot kernel compressed with ${method}, which the builder does not decompress`);
   } else throw new Error(`not an arm64 kernel Image, gzip or EFI zboot file (starts ${vmlinuz.subarray(0, 8).toString('hex')})`);
   if (!isImage(image)) throw new Error('the decompressed kernel is not an arm64 Image (no ARMd magic)');
