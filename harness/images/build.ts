@@ -20,7 +20,7 @@ import { DEFAULT_IMAGE, IMAGES_DIR, loadRecipe, type Recipe } from './recipe.js'
  * Part of every image's cache key: raise it when a change to the builder (here, debian/, cpio.ts,
  * kernel.ts, modules.ts) changes what it makes, so that images built before are not served.
  */
-const BUILDER_VERSION = 7;
+const BUILDER_VERSION = 8;
 /** The guest's own scripts, from images/: PID 1, and the modprobe the kernel runs for on-demand modules. */
 const GUEST_SCRIPTS = ['init', 'modprobe'];
 
@@ -271,12 +271,14 @@ async function userlandEntries(root: string, recipe: Recipe): Promise<CpioEntry[
       'proc',
       'sys',
       'dev',
-      'root',
       'tmp',
       'run',
       'var',
       'mnt',
     ].map((path): CpioEntry => ({ kind: 'dir', path, mode: path === 'tmp' ? 0o1777 : 0o755 })),
+    // init writes the authorized key into root's .ssh; dropbear wants neither folder open to others.
+    { kind: 'dir', path: 'root', mode: 0o700 },
+    { kind: 'dir', path: 'root/.ssh', mode: 0o700 },
     { kind: 'dir', path: 'etc/dropbear', mode: 0o700 },
     { kind: 'file', path: 'etc/dropbear/dropbear_ed25519_host_key', mode: 0o600, data: hostKey.dropbearFile },
     { kind: 'file', path: 'etc/nvh/host-key.pub', mode: 0o644, data: Buffer.from(`${hostKey.publicLine}\n`) },
