@@ -95,69 +95,79 @@ const nvdimm = z.strictObject({
     .meta({ description: "the nvdimm device's node=: the NUMA node (ACPI proximity domain) of its memory; see the guest's `numa`" }),
   uuid: z
     .string()
-    .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'expected a lower-case UUID such as 6a1c2b3d-0000-4000-8000-000000000001')
+    .regex(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+      'expected a lower-case UUID such as 6a1c2b3d-0000-4000-8000-000000000001',
+    )
     .optional()
     .meta({ description: "the nvdimm device's uuid= (QEMU 5.0 on)" }),
 });
 
-const guest = z.strictObject({
-  cpus: z
-    .int()
-    .min(1)
-    .max(8)
-    .default(1)
-    .meta({ description: '-smp: virtual CPUs (default 1; under TCG each takes a host core while busy)' }),
-  machine: z
-    .strictObject({
-      type: z.enum(MACHINE_TYPES).optional().meta({ description: "pc or q35 (amd64), virt (arm64); default: the run's machine type (--machine, default pc, virt with --arch arm64)" }),
-      nvdimm: z.boolean().default(true).meta({ description: 'the -machine nvdimm=on option' }),
-      'nvdimm-persistence': z
-        .string()
-        .regex(/^[a-z-]+$/, 'expected a word such as cpu or mem-ctrl')
-        .optional()
-        .meta({ description: '-machine nvdimm-persistence=: cpu or mem-ctrl (any other word, to check that QEMU refuses it)' }),
-    })
-    .default({ nvdimm: true }),
-  memory: z
-    .strictObject({
-      ram: size
-        .refine((b) => b % 2 ** 20 === 0 && b >= 64 * 2 ** 20, { message: 'expected a whole number of MiB, at least 64M' })
-        .refine((b) => b <= MAX_RAM, { message: `more than ${MAX_RAM / 2 ** 30}G of guest RAM` })
-        .default(512 * 2 ** 20),
-      slots: z.int().min(1).max(256).optional().meta({ description: '-m slots=; omit to leave it out' }),
-      maxmem: size.optional().meta({ description: '-m maxmem=; omit to leave it out' }),
-    })
-    .refine((m) => m.maxmem === undefined || m.maxmem >= m.ram, { message: '`maxmem` is below `ram`', path: ['maxmem'] }),
-  numa: z
-    .int()
-    .min(2)
-    .max(8)
-    .optional()
-    .meta({ description: 'NUMA nodes (-numa): the RAM split evenly between them, the CPUs on node 0' }),
-  nvdimms: z.array(nvdimm).max(MAX_NVDIMMS).default([]),
-  'virtio-pmem': z
-    .array(z.strictObject({ id: ident, backend }))
-    .max(MAX_NVDIMMS)
-    .default([])
-    .meta({ description: 'virtio-pmem-pci devices, each on its memory-backend-file (no ACPI NVDIMM, no label area)' }),
-  cxl: z
-    .array(
-      z.strictObject({
-        id: ident,
-        backend: backend.meta({ description: "the device's persistent memory" }),
-        lsa: backend.meta({ description: "the device's label storage area (lsa=)" }),
+const guest = z
+  .strictObject({
+    cpus: z
+      .int()
+      .min(1)
+      .max(8)
+      .default(1)
+      .meta({ description: '-smp: virtual CPUs (default 1; under TCG each takes a host core while busy)' }),
+    machine: z
+      .strictObject({
+        type: z
+          .enum(MACHINE_TYPES)
+          .optional()
+          .meta({
+            description: "pc or q35 (amd64), virt (arm64); default: the run's machine type (--machine, default pc, virt with --arch arm64)",
+          }),
+        nvdimm: z.boolean().default(true).meta({ description: 'the -machine nvdimm=on option' }),
+        'nvdimm-persistence': z
+          .string()
+          .regex(/^[a-z-]+$/, 'expected a word such as cpu or mem-ctrl')
+          .optional()
+          .meta({ description: '-machine nvdimm-persistence=: cpu or mem-ctrl (any other word, to check that QEMU refuses it)' }),
+      })
+      .default({ nvdimm: true }),
+    memory: z
+      .strictObject({
+        ram: size
+          .refine((b) => b % 2 ** 20 === 0 && b >= 64 * 2 ** 20, { message: 'expected a whole number of MiB, at least 64M' })
+          .refine((b) => b <= MAX_RAM, { message: `more than ${MAX_RAM / 2 ** 30}G of guest RAM` })
+          .default(512 * 2 ** 20),
+        slots: z.int().min(1).max(256).optional().meta({ description: '-m slots=; omit to leave it out' }),
+        maxmem: size.optional().meta({ description: '-m maxmem=; omit to leave it out' }),
+      })
+      .refine((m) => m.maxmem === undefined || m.maxmem >= m.ram, { message: '`maxmem` is below `ram`', path: ['maxmem'] }),
+    numa: z
+      .int()
+      .min(2)
+      .max(8)
+      .optional()
+      .meta({ description: 'NUMA nodes (-numa): the RAM split evenly between them, the CPUs on node 0' }),
+    nvdimms: z.array(nvdimm).max(MAX_NVDIMMS).default([]),
+    'virtio-pmem': z
+      .array(z.strictObject({ id: ident, backend }))
+      .max(MAX_NVDIMMS)
+      .default([])
+      .meta({ description: 'virtio-pmem-pci devices, each on its memory-backend-file (no ACPI NVDIMM, no label area)' }),
+    cxl: z
+      .array(
+        z.strictObject({
+          id: ident,
+          backend: backend.meta({ description: "the device's persistent memory" }),
+          lsa: backend.meta({ description: "the device's label storage area (lsa=)" }),
+        }),
+      )
+      .max(8)
+      .default([])
+      .meta({
+        description:
+          'CXL type-3 persistent memory devices (q35 only; QEMU 7.2 on): the harness adds the CXL host bridge, a root port each and the fixed memory window',
       }),
-    )
-    .max(8)
-    .default([])
-    .meta({
-      description:
-        'CXL type-3 persistent memory devices (q35 only; QEMU 7.2 on): the harness adds the CXL host bridge, a root port each and the fixed memory window',
-    }),
-}).refine((g) => g.numa === undefined || g.memory.ram % (g.numa * 2 ** 21) === 0, {
-  message: '`memory.ram` does not split into `numa` nodes of whole 2M',
-  path: ['numa'],
-});
+  })
+  .refine((g) => g.numa === undefined || g.memory.ram % (g.numa * 2 ** 21) === 0, {
+    message: '`memory.ram` does not split into `numa` nodes of whole 2M',
+    path: ['numa'],
+  });
 
 const file = z.strictObject({
   size: size
