@@ -31,23 +31,20 @@ const LZ4_LEGACY_BLOCK = 8 << 20;
 async function decompress(payload: Buffer): Promise<Buffer> {
   // The kernel build appends the uncompressed size (4 bytes) to the compressed stream.
   const stream = payload.subarray(0, payload.length - 4);
-  if (payload.subarray(0, 4).equals(ZSTD)) return unzstd(stream);
+  if (payload.subarray(0, 4).equals(ZSTD)) return unpackWith('zstd', [], stream);
   if (payload.subarray(0, 2).equals(GZIP)) return gunzipSync(stream);
   if (payload.subarray(0, 4).equals(LZ4_LEGACY)) return lz4Legacy(stream);
-  if (payload.subarray(0, 6).equals(XZ)) {
-    // --single-stream stops at the end of the xz stream, before the appended size.
-    const { stdout } = await execa('xz', ['--decompress', '--stdout', '--single-stream'], { input: payload, encoding: 'buffer' });
-    return Buffer.from(stdout);
-  }
+  // --single-stream stops at the end of the xz stream, before the appended size.
+  if (payload.subarray(0, 6).equals(XZ)) return unpackWith('xz', ['--single-stream'], payload);
   throw new Error(`kernel payload is neither xz-, zstd-, gzip- nor lz4-compressed (magic ${payload.subarray(0, 6).toString('hex')})`);
 }
 
 /**
- * Debian's zstd command: Node 20's zlib has no zstd, and a JavaScript decoder (fzstd) took 7.7 s for trixie's
- * 12 MB kernel payload where the command takes 0.6 s.
+ * `data` decompressed by Debian's xz or zstd command. Node 20's zlib has neither; a JavaScript zstd decoder
+ * (fzstd) took 7.7 s for trixie's 12 MB kernel payload where the command takes 0.6 s.
  */
-async function unzstd(stream: Buffer): Promise<Buffer> {
-  const { stdout } = await execa('zstd', ['--decompress', '--stdout'], { input: stream, encoding: 'buffer' });
+async function unpackWith(command: 'xz' | 'zstd', args: string[], data: Buffer): Promise<Buffer> {
+  const { stdout } = await execa(command, ['--decompress', '--stdout', ...args], { input: data, encoding: 'buffer' });
   return Buffer.from(stdout);
 }
 
@@ -157,7 +154,7 @@ export async function arm64Image(vmlinuz: Buffer): Promise<Buffer> {
     const payload = vmlinuz.subarray(vmlinuz.readUInt32LE(8), vmlinuz.readUInt32LE(8) + vmlinuz.readUInt32LE(12));
     const method = vmlinuz.toString('latin1', 0x18, vmlinuz.indexOf(0, 0x18));
     if (method === 'gzip') image = gunzipSync(payload);
-    else if (method === 'zstd') image = await unzstd(payload);
+    else if (method === 'zstd') image = await unpackWith('zstd', [], payload);
     else throw new Error(`EFI zboot kernel compressed with ${method}, which the builder does not decompress`);
   } else throw new Error(`not an arm64 kernel Image, gzip or EFI zboot file (starts ${vmlinuz.subarray(0, 8).toString('hex')})`);
   if (!isImage(image)) throw new Error('the decompressed kernel is not an arm64 Image (no ARMd magic)');
