@@ -116,9 +116,10 @@ async function cachedImage(
 /**
  * A build in the cache under `root/NAME-KEY`, made in a work folder and published in one rename once its
  * manifest is written. Builds of the same name with another key are of no further use (~75 MB each) and
- * are removed, as are partial builds left by one that was killed outright.
+ * are removed, as are partial builds left by one that was killed outright. `anyName`: a build of the same key
+ * under another name will do.
  */
-async function cachedBuild<T>(root: string, name: string, key: string, make: (out: string) => Promise<T>, anyName = false) {
+async function cachedBuild<T>(root: string, name: string, key: string, make: (out: string) => Promise<T>, { anyName = false } = {}) {
   const built = (d: string) => existsSync(join(root, d, 'manifest.json'));
   const twin = anyName && existsSync(root) ? readdirSync(root).find((d) => d.endsWith(`-${key}`) && built(d)) : undefined;
   const dir = join(root, twin ?? `${name}-${key}`);
@@ -181,7 +182,7 @@ async function userland(name: string, recipe: Recipe, key: string, log: (line: s
       await writeFile(join(out, 'userland.cpio'), cpioArchive(await userlandEntries(root, recipe)));
       return { packages: packageVersions(debs) };
     },
-    true,
+    { anyName: true },
   );
   return { cpio: join(dir, 'userland.cpio'), packages: value.packages };
 }
