@@ -2,7 +2,8 @@
  * `npm run bench` (bench/main.ts, outside the library so that importing the harness runs nothing): where the time goes, measured on this machine. Performance targets live here, never in
  * timed test assertions.
  *
- * - boot, N times each, interleaved so that the machine's drift hits all three alike:
+ * - boot, N times each, interleaved so that the machine's drift hits all three alike, each kind first, second
+ *   and third in turn (N a multiple of 3 balances them):
  *   - floor: the harness's QEMU command line started directly, until the guest prints `NVH-READY` (sshd
  *     listens) on its serial console: no SSH at all, the least any harness could take;
  *   - harness: `Guest.boot` until the first SSH command has answered, split into its phases (spawn, console
@@ -277,12 +278,19 @@ async function main(): Promise<void> {
     const floorCpu: number[] = [];
     const harness: HarnessBoot[] = [];
     const raw: number[] = [];
+    const kinds = [
+      async () => {
+        const f = await floorBoot(env, p, dir, port);
+        floor.push(f.ms);
+        floorCpu.push(f.cpuMs);
+      },
+      async () => void harness.push(await harnessBoot(env, p, dir)),
+      async () => void raw.push(await rawBoot(env, p, dir, port)),
+    ];
     for (let i = 0; i < n; i++) {
-      const f = await floorBoot(env, p, dir, port);
-      floor.push(f.ms);
-      floorCpu.push(f.cpuMs);
-      harness.push(await harnessBoot(env, p, dir));
-      raw.push(await rawBoot(env, p, dir, port));
+      // Each kind goes first, second and third in turn: what one boot leaves behind (a killed QEMU's memory
+      // being freed) must not always slow down the same kind.
+      for (let k = 0; k < kinds.length; k++) await kinds[(i + k) % kinds.length]!();
       console.log(`boot ${i + 1}/${n}: floor ${floor.at(-1)} ms, harness ${harness.at(-1)!.totalMs} ms, raw ${raw.at(-1)} ms`);
     }
     const phase = (k: keyof HarnessBoot) => median(harness.map((h) => h[k]));
