@@ -5,9 +5,9 @@ import { EnvironmentError } from './errors.js';
 import { SETTINGS, setting } from './settings.js';
 
 /**
- * A path in the cache. Each cache under its root (QEMU builds, guest images, KVM verdicts) is read and
- * written only by its owner module: qemu/binary.ts, images/build.ts, qemu/kvm.ts. The root is checked
- * before any path in it is handed out (see `trustedCacheRoot`).
+ * A path in the cache. Each cache under its root (QEMU builds, guest images, KVM verdicts, Debian's package
+ * lists) is read and written only by its owner module: qemu/binary.ts, images/build.ts, qemu/kvm.ts,
+ * debian/apt.ts. The root is checked before any path in it is handed out (see `trustedCacheRoot`).
  */
 export function cacheDir(...parts: string[]): string {
   return join(trustedCacheRoot(setting('cache')), ...parts);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AptRoot, unpackDebs } from '../debian/apt.js';
+import { unpackDebs, withDebianIndex } from '../debian/apt.js';
 import { debianMirror } from '../debian/mirror.js';
 import { vmlinuxFromBzImage } from '../images/kernel.js';
 import { findQemu } from '../qemu/binary.js';
@@ -44,11 +44,12 @@ describe('a kernel you built', { timeout: 600_000 }, () => {
     tmp = await mkdtemp(join(tmpdir(), 'nvdimm-harness-own-'));
     scenarioFile = join(tmp, 'pmem.yaml');
     await writeFile(scenarioFile, SCENARIO);
-    const apt = new AptRoot(join(tmp, 'apt'), 'bookworm', debianMirror());
-    await apt.update();
-    const image = (await apt.dependencies('linux-image-amd64')).find((d) => d.startsWith('linux-image-'))!;
+    const debs = await withDebianIndex('bookworm', debianMirror(), 'amd64', async (apt) => {
+      const image = (await apt.dependencies('linux-image-amd64')).find((d) => d.startsWith('linux-image-'))!;
+      return apt.downloadOnly([image], join(tmp, 'debs'));
+    });
     const deb = join(tmp, 'deb');
-    await unpackDebs(await apt.downloadOnly([image], join(tmp, 'debs')), deb);
+    await unpackDebs(debs, deb);
     release = (await readdir(join(deb, 'lib/modules')))[0]!;
     await mkdir(join(tmp, 'linux'));
     vmlinux = join(tmp, 'linux/vmlinux');
@@ -56,7 +57,6 @@ describe('a kernel you built', { timeout: 600_000 }, () => {
     modules = join(tmp, 'mods');
     await mkdir(join(modules, 'lib/modules'), { recursive: true });
     await rename(join(deb, 'lib/modules', release), join(modules, 'lib/modules', release));
-    await rm(join(tmp, 'apt'), { recursive: true, force: true });
     await rm(deb, { recursive: true, force: true });
   });
   afterAll(async () => {

@@ -1,17 +1,27 @@
-import { mkdir, writeFile, readdir, readlink, symlink, unlink } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readlink, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, dirname } from 'node:path';
 import { execa } from 'execa';
 import { ARCHES, type Arch } from '../arch.js';
+import { cacheDir } from '../cache.js';
 
 const KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
+
+/**
+ * How long a suite's package lists, once fetched, serve every fetch of that suite (QEMU, an image's userland,
+ * its kernel, in this run or the next): each `apt-get update` took 2-3 s, and one `npm test` on an empty
+ * cache made 24 of them for 5 suites. Debian replaces packages a few times a day, and a list that names
+ * one no longer on the mirror is fetched again (see `withDebianIndex`).
+ */
+const INDEX_FRESH_MS = 30 * 60 * 1000;
+/** Far longer than any fetch takes, so no fetch's index is removed under it. */
+const INDEX_KEPT_MS = INDEX_FRESH_MS + 60 * 60 * 1000;
 
 /**
  * A private apt configuration in `dir`: its own sources, lists, cache and an empty dpkg status, so that apt
  * resolves and downloads whole dependency closures without root and without touching the host's apt state.
  */
 export class AptRoot {
-  readonly archives: string;
   private readonly options: string[];
 
   constructor(
@@ -21,7 +31,6 @@ export class AptRoot {
     /** Debian's name for the architecture whose packages are fetched: amd64 for the host, arm64 for arm64 guests. */
     readonly arch = 'amd64',
   ) {
-    this.archives = join(dir, 'var/cache/apt/archives');
     const o = (k: string, v: string) => ['-o', `${k}=${v}`];
     this.options = [
       ...o('Dir', dir),
@@ -30,6 +39,10 @@ export class AptRoot {
       ...o('Dir::State', join(dir, 'var/lib/apt')),
       ...o('Dir::State::status', join(dir, 'status')),
       ...o('Dir::Cache', join(dir, 'var/cache/apt')),
+      // apt's parsed lists, which Docker-style hosts turn off (docker-clean): without them every apt-get and
+      // apt-cache parsed the suite's lists again, about 1 s each for sid.
+      ...o('Dir::Cache::pkgcache', 'pkgcache.bin'),
+      ...o('Dir::Cache::srcpkgcache', ''),
       ...o('Debug::NoLocking', '1'),
       ...o('APT::Architecture', arch),
       ...o('APT::Architectures', arch),
@@ -46,7 +59,7 @@ export class AptRoot {
       'etc/apt/preferences.d',
       'etc/apt/sources.list.d',
       'var/lib/apt/lists/partial',
-      'var/cache/apt/archives/partial',
+      'var/cache/apt',
     ]) {
       await mkdir(join(this.dir, d), { recursive: true });
     }
@@ -55,10 +68,12 @@ export class AptRoot {
     await this.apt('apt-get', ['update']);
   }
 
-  /** Downloads `packages` and everything they depend on (no recommends); returns the .deb paths. */
-  async downloadClosure(packages: string[]): Promise<string[]> {
-    await this.apt('apt-get', ['install', '--download-only', '--yes', ...packages]);
-    return this.debs();
+  /** Downloads `packages` and everything they depend on (no recommends) into `dest`; returns the .deb paths. */
+  async downloadClosure(packages: string[], dest: string): Promise<string[]> {
+    await mkdir(join(dest, 'partial'), { recursive: true });
+    await this.apt('apt-get', ['-o', `Dir::Cache::archives=${dest}`, 'install', '--download-only', '--yes', ...packages]);
+    await rm(join(dest, 'partial'), { recursive: true, force: true });
+    return debsIn(dest);
   }
 
   /** The packages `name` directly depends on (the first alternative of each dependency). */
@@ -74,10 +89,6 @@ export class AptRoot {
     return debsIn(dest);
   }
 
-  private debs(): Promise<string[]> {
-    return debsIn(this.archives);
-  }
-
   private async apt(cmd: string, args: string[]) {
     try {
       return await execa(cmd, [...this.options, ...args]);
@@ -86,6 +97,62 @@ export class AptRoot {
       throw new Error(`${cmd} ${args.join(' ')} failed for Debian ${this.suite} from ${this.mirror}:\n${err.stderr || err.shortMessage}`);
     }
   }
+}
+
+/** This process's indexes, by suite, architecture and mirror: fetches at once share one `apt-get update`. */
+const indexes = new Map<string, Promise<{ apt: AptRoot; fresh: boolean }>>();
+
+/**
+ * Runs `use` with an apt root whose lists of `suite` are at most INDEX_FRESH_MS old, shared through the
+ * cache (`apt/SUITE-ARCH-TIME`, read-only once published; each fetch downloads into a folder of its own). If
+ * `use` fails on lists taken from the cache (the mirror may have replaced a package they name), the lists are
+ * fetched again and `use` runs once more.
+ */
+export async function withDebianIndex<T>(suite: string, mirror: string, arch: string, use: (apt: AptRoot) => Promise<T>): Promise<T> {
+  const key = `${suite}-${arch}`;
+  const id = `${key} ${mirror}`;
+  if (!indexes.has(id)) indexes.set(id, debianIndex(key, suite, mirror, arch, false));
+  const { apt, fresh } = await indexes.get(id)!;
+  try {
+    return await use(apt);
+  } catch (e) {
+    if (fresh) throw e;
+    const again = debianIndex(key, suite, mirror, arch, true);
+    indexes.set(id, again);
+    return use((await again).apt);
+  }
+}
+
+/**
+ * The newest index of `key` in the cache that is fresh enough, else a new one. An index is fetched in place
+ * (apt's parsed lists name the files they were parsed from, so a moved root would be parsed again by its first
+ * reader) and counts once its manifest.json is written; older and unfinished ones are removed.
+ */
+async function debianIndex(key: string, suite: string, mirror: string, arch: string, refetch: boolean) {
+  const root = cacheDir('apt');
+  await mkdir(root, { recursive: true });
+  const now = Date.now();
+  const entries = (await readdir(root))
+    .map((name) => ({ dir: join(root, name), time: Number(new RegExp(`^${key}-(\\d+)-`).exec(name)?.[1]) }))
+    .filter((e) => e.time);
+  for (const old of entries.filter((e) => e.time < now - INDEX_KEPT_MS)) await rm(old.dir, { recursive: true, force: true });
+  const manifest = (dir: string) => join(dir, 'manifest.json');
+  const usable = entries
+    .filter((e) => !refetch && e.time >= now - INDEX_FRESH_MS && existsSync(manifest(e.dir)))
+    .sort((a, b) => b.time - a.time)
+    .find((e) => (JSON.parse(readFileSync(manifest(e.dir), 'utf8')) as { mirror: string }).mirror === mirror);
+  if (usable) return { apt: new AptRoot(usable.dir, suite, mirror, arch), fresh: false };
+  // A name of its own, even for two processes starting in the same millisecond.
+  const dir = await mkdtemp(join(root, `${key}-${now}-`));
+  const apt = new AptRoot(dir, suite, mirror, arch);
+  try {
+    await apt.update();
+  } catch (e) {
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
+  await writeFile(manifest(dir), JSON.stringify({ suite, arch, mirror }, null, 2));
+  return { apt, fresh: true };
 }
 
 async function debsIn(dir: string): Promise<string[]> {

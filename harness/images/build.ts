@@ -3,7 +3,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { AptRoot, dynamicLoader, libraryDirs, libraryPath, unpackDebs } from '../debian/apt.js';
+import { dynamicLoader, libraryDirs, libraryPath, unpackDebs, withDebianIndex } from '../debian/apt.js';
 import { debianMirror } from '../debian/mirror.js';
 import { bothBuilt, cacheDir, publish } from '../cache.js';
 import { EnvironmentError } from '../errors.js';
@@ -174,9 +174,9 @@ async function userland(name: string, recipe: Recipe, key: string, log: (line: s
     async (out) => {
       const mirror = debianMirror();
       log(`image ${name}: fetching Debian ${recipe.suite} packages from ${mirror}`);
-      const apt = new AptRoot(join(out, '../apt'), recipe.suite, mirror, recipe.arch);
-      await apt.update();
-      const debs = await apt.downloadClosure(recipe.packages);
+      const debs = await withDebianIndex(recipe.suite, mirror, recipe.arch, (apt) =>
+        apt.downloadClosure(recipe.packages, join(out, '../debs')),
+      );
       const root = join(out, '../root');
       await unpackDebs(debs, root);
       await writeFile(join(out, 'userland.cpio'), cpioArchive(await userlandEntries(root, recipe)));
@@ -189,13 +189,13 @@ async function userland(name: string, recipe: Recipe, key: string, log: (line: s
 
 /** The recipe's Debian kernel package (and its modules package, in newer suites), unpacked. */
 async function debianKernel(name: string, recipe: Recipe, out: string, log: (line: string) => void): Promise<KernelParts> {
-  const apt = new AptRoot(join(out, '../kernel-apt'), recipe.suite, debianMirror(), recipe.arch);
-  await apt.update();
-  const kernelPackage = (await apt.dependencies(recipe.kernel as string)).find((d) => d.startsWith('linux-image-'));
-  if (!kernelPackage) throw new EnvironmentError(`${String(recipe.kernel)} in ${recipe.suite} depends on no linux-image-* package`);
-  // Newer suites split the kernel (linux-binary-*) and its modules (linux-modules-*) out of linux-image-*.
-  const parts = (await apt.dependencies(kernelPackage)).filter((d) => /^linux-(binary|modules)-/.test(d));
-  const debs = await apt.downloadOnly([kernelPackage, ...parts], join(out, '../kernel-debs'));
+  const { kernelPackage, debs } = await withDebianIndex(recipe.suite, debianMirror(), recipe.arch, async (apt) => {
+    const kernelPackage = (await apt.dependencies(recipe.kernel as string)).find((d) => d.startsWith('linux-image-'));
+    if (!kernelPackage) throw new EnvironmentError(`${String(recipe.kernel)} in ${recipe.suite} depends on no linux-image-* package`);
+    // Newer suites split the kernel (linux-binary-*) and its modules (linux-modules-*) out of linux-image-*.
+    const parts = (await apt.dependencies(kernelPackage)).filter((d) => /^linux-(binary|modules)-/.test(d));
+    return { kernelPackage, debs: await apt.downloadOnly([kernelPackage, ...parts], join(out, '../kernel-debs')) };
+  });
   const root = join(out, '../kernel');
   await unpackDebs(debs, root);
   const { version, bzImage, modulesDir } = await locateKernel(root, kernelPackage);

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
 import { execa } from 'execa';
-import { AptRoot, dynamicLoader, libraryPath, unpackDebs } from '../debian/apt.js';
+import { dynamicLoader, libraryPath, unpackDebs, withDebianIndex } from '../debian/apt.js';
 import { debianMirror } from '../debian/mirror.js';
 import { cacheDir, publish } from '../cache.js';
 import { EnvironmentError } from '../errors.js';
@@ -123,13 +123,12 @@ async function provision(suite: string, root: string, log: (line: string) => voi
     const mirror = debianMirror();
     const packages = ARCHES[arch].qemuPackages;
     log(`qemu: fetching Debian ${suite}'s ${packages.join(', ')} from ${mirror}`);
-    const apt = new AptRoot(join(work, 'apt'), suite, mirror);
-    await apt.update();
-    await unpackDebs(await apt.downloadClosure(packages), join(work, 'tree'));
+    const debs = await withDebianIndex(suite, mirror, 'amd64', (apt) => apt.downloadClosure(packages, join(work, 'debs')));
+    await unpackDebs(debs, join(work, 'tree'));
     const l = layout(work, arch);
     const version = await readVersion(l.command, l.prefix, l.env);
     await writeFile(join(work, 'manifest.json'), JSON.stringify({ suite, arch, version, mirror }, null, 2));
-    await rm(join(work, 'apt'), { recursive: true, force: true });
+    await rm(join(work, 'debs'), { recursive: true, force: true });
     await publish(work, root);
     log(`qemu: Debian ${suite} QEMU ${version} ready in ${root}`);
   } finally {

@@ -1,0 +1,61 @@
+/**
+ * Debian's package lists are fetched once per suite and shared through the cache: a second fetch of the
+ * same suite reads them instead of running `apt-get update` again, lists that no longer serve are fetched
+ * again, and old ones are removed. Against the configured Debian mirror, with a cache of the test's own.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { SETTINGS } from '../settings.js';
+import { withDebianIndex } from './apt.js';
+import { debianMirror } from './mirror.js';
+
+let cache: string;
+const indexes = () => readdirSync(join(cache, 'apt')).sort();
+const HOUR = 60 * 60 * 1000;
+
+/** An index in the cache as a finished fetch leaves one, but with no lists: it names no package at all. */
+function emptyIndex(time: number): string {
+  const dir = join(cache, 'apt', `bookworm-amd64-${time}-abcdef`);
+  mkdirSync(join(dir, 'var/lib/apt/lists/partial'), { recursive: true });
+  mkdirSync(join(dir, 'etc/apt'), { recursive: true });
+  writeFileSync(join(dir, 'status'), '');
+  writeFileSync(join(dir, 'etc/apt/sources.list'), '');
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ suite: 'bookworm', arch: 'amd64', mirror: debianMirror() }));
+  return basename(dir);
+}
+
+describe("Debian's package lists, shared through the cache", { timeout: 120_000 }, () => {
+  beforeAll(() => {
+    cache = mkdtempSync(join(tmpdir(), 'nvdimm-harness-apt-'));
+    vi.stubEnv(SETTINGS.cache.env, cache);
+  });
+  afterAll(() => {
+    vi.unstubAllEnvs();
+    rmSync(cache, { recursive: true, force: true });
+  });
+
+  it('fetches fresh lists when the cached ones do not serve, and removes lists older than an hour and a half', async () => {
+    const stale = emptyIndex(Date.now() - 2 * HOUR);
+    const empty = emptyIndex(Date.now() - 60_000);
+    const debs = await withDebianIndex('bookworm', debianMirror(), 'amd64', (apt) =>
+      apt.downloadClosure(['busybox-static'], join(cache, 'debs1')),
+    );
+    expect(debs.map((d) => basename(d).split('_')[0])).toEqual(['busybox-static']);
+    const now = indexes();
+    expect(now).not.toContain(stale);
+    expect(now).toContain(empty);
+    expect(now).toHaveLength(2);
+  });
+
+  it("serves another process's fetch of the suite from those lists, without fetching them again", async () => {
+    const before = indexes();
+    // A fresh copy of the module: nothing remembered in this process.
+    vi.resetModules();
+    const { withDebianIndex: anotherProcess } = await import('./apt.js');
+    const deps = await anotherProcess('bookworm', debianMirror(), 'amd64', (apt) => apt.dependencies('ndctl'));
+    expect(deps).toContain('libndctl6');
+    expect(indexes()).toEqual(before);
+  });
+});
