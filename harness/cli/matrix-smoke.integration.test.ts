@@ -7,9 +7,7 @@
 import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { execa } from 'execa';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { guestImage } from '../images/build.js';
-import { provisionedQemu } from '../qemu/binary.js';
+import { describe, expect, it } from 'vitest';
 import { QEMU_BUILDS } from '../qemu/versions.js';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -21,53 +19,18 @@ async function runScenario(file: string, args: string[]) {
 }
 const basic = (args: string[]) => runScenario('scenarios/basic.yaml', args);
 
-const OTHER_BUILDS = QEMU_BUILDS.filter((s) => s.suite !== 'bookworm');
-const OTHER_IMAGES = ['debian-bullseye', 'debian-trixie', 'debian-sid'];
-
-/**
- * What the tests need that an empty cache lacks, fetched and built from the file's start, two at a time, each
- * test waiting only for its own. Fetched inside each test, one after another, every download (about 6 MB/s a
- * connection from the mirror here, 13 MB/s over two) left this worker's core idle for a minute and a half in
- * all. A fetch that fails is left for its test's own run to report.
- */
-let fetched: Record<string, Promise<void>>;
-beforeAll(() => {
-  fetched = inLanes(2, {
-    ...Object.fromEntries(OTHER_BUILDS.map((b) => [b.version, () => provisionedQemu(b.suite)])),
-    ...Object.fromEntries(OTHER_IMAGES.map((name) => [name, () => guestImage(name)])),
-    arm64: () => Promise.all([provisionedQemu('bookworm', undefined, 'arm64'), guestImage('debian-bookworm-arm64')]),
-  });
-});
-
-/** Runs the jobs in order, `lanes` at a time; each name's promise settles when its job has. */
-function inLanes(lanes: number, jobs: Record<string, () => Promise<unknown>>): Record<string, Promise<void>> {
-  const queue = Object.entries(jobs);
-  const done: Record<string, () => void> = {};
-  const finished = Object.fromEntries(queue.map(([name]) => [name, new Promise<void>((resolve) => (done[name] = resolve))]));
-  const lane = async () => {
-    for (let job = queue.shift(); job; job = queue.shift()) {
-      await job[1]().catch(() => {});
-      done[job[0]]!();
-    }
-  };
-  for (let i = 0; i < lanes; i++) void lane();
-  return finished;
-}
-
 // Fetching a QEMU or building an image for the first time takes a while.
 describe('scenarios/basic.yaml on every QEMU version and guest image', { timeout: 600_000 }, () => {
-  for (const { suite, version } of OTHER_BUILDS) {
+  for (const { suite, version } of QEMU_BUILDS.filter((s) => s.suite !== 'bookworm')) {
     it(`passes on QEMU ${version} (Debian ${suite})`, async () => {
-      await fetched[version];
       const { code, output } = await basic(['--qemu', version]);
       expect(code, output).toBe(0);
       expect(output).toMatch(new RegExp(`nvdimm-harness: QEMU ${version.replace('.', '\\.')}\\.\\d+ from .*; image debian-bookworm \\(`));
     });
   }
 
-  for (const image of OTHER_IMAGES) {
+  for (const image of ['debian-bullseye', 'debian-trixie', 'debian-sid']) {
     it(`passes on the ${image} guest image`, async () => {
-      await fetched[image];
       const { code, output } = await basic(['--image', image]);
       expect(code, output).toBe(0);
       expect(output).toMatch(new RegExp(`nvdimm-harness: QEMU .*; image ${image} \\(kernel`));
@@ -77,7 +40,6 @@ describe('scenarios/basic.yaml on every QEMU version and guest image', { timeout
 
 describe('the q35 machine type', { timeout: 600_000 }, () => {
   it('runs CXL persistent memory end to end on QEMU 10.0', async () => {
-    await fetched['10.0'];
     const { code, output } = await runScenario('scenarios/cxl-pmem.yaml', ['--machine', 'q35', '--qemu', '10.0']);
     expect(code, output).toBe(0);
     expect(output).toMatch(/machine q35;/);
@@ -95,7 +57,6 @@ describe('the q35 machine type', { timeout: 600_000 }, () => {
 
 describe('arm64 guests', { timeout: 600_000 }, () => {
   it('pass basic usage on the virt machine under TCG, booted through UEFI', async () => {
-    await fetched.arm64;
     const { code, output } = await basic(['--arch', 'arm64']);
     expect(code, output).toBe(0);
     expect(output).toMatch(/image debian-bookworm-arm64 \(kernel [^)]*-arm64\); machine virt; accelerator tcg/);
