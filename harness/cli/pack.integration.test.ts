@@ -5,7 +5,7 @@
  * starter scenario expects the wrong size, and both fail. Four boots in all.
  */
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { execa } from 'execa';
@@ -35,8 +35,22 @@ const sh = (command: string) => execa(command, { shell: true, cwd: project, reje
 beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'nvdimm-harness-pack-'));
   project = await mkdtemp(join(tmp, 'project-'));
-  // As the README's `npm pack`, but the tarball goes to the temporary folder rather than the clone.
-  const pack = await execa('npm', ['pack', '--json', '--pack-destination', tmp], { cwd: ROOT });
+  // As the README's `npm pack`, but in a copy of the clone, since packing compiles into dist/ afresh, which the
+  // CLI runs meanwhile started from this clone use; and the tarball goes to the temporary folder.
+  const clone = join(tmp, 'clone');
+  const { files: published } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { files: string[] };
+  for (const f of [
+    ...published.filter((f) => f !== 'dist'),
+    'harness',
+    'package.json',
+    'tsconfig.json',
+    'tsconfig.build.json',
+    'README.md',
+    'LICENSE',
+  ])
+    await cp(join(ROOT, f), join(clone, f), { recursive: true });
+  await symlink(join(ROOT, 'node_modules'), join(clone, 'node_modules'));
+  const pack = await execa('npm', ['pack', '--json', '--pack-destination', tmp], { cwd: clone });
   const [packed] = JSON.parse(pack.stdout) as { filename: string; files: { path: string }[] }[];
   tarball = join(tmp, packed!.filename);
   files = packed!.files.map((f) => f.path);
