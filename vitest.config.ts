@@ -12,14 +12,15 @@ const INTEGRATION = 'harness/**/*.integration.test.ts';
  * them on a fresh clone, where it would go by file size) the long ones first, so that neither core idles
  * through a long file's tail: matrix-smoke, which with an empty cache also fetches and builds the other
  * QEMU builds and images (minutes), then the other integration tests (30-100 s each, the CLI end to end),
- * then the scenario files (2-14 s). (The unit tests run beside them, in a pool of their own.)
+ * then the scenario files (2-14 s), then the unit tests. (The scenario files run in a pool of their own, beside
+ * the others: vitest orders each pool's files on its own.)
  */
 class LongFilesFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const rank = (f: TestSpecification) => {
       if (this.ctx.cache.getFileTestResults(`${f.project.name}:${relative(this.ctx.config.root, f.moduleId)}`)) return 4;
       if (f.moduleId.endsWith('/matrix-smoke.integration.test.ts')) return 0;
-      return ['integration', 'scenarios'].indexOf(f.project.name) + 1;
+      return ['integration', 'scenarios', 'unit'].indexOf(f.project.name) + 1;
     };
     // Array.prototype.sort is stable: vitest's order holds within a rank.
     return (await super.sort(files)).sort((a, b) => rank(a) - rank(b));
@@ -32,12 +33,13 @@ export default defineConfig({
     // Scenario files and integration tests each boot guests: one file per core, within memory.
     maxWorkers: setting('jobs'),
     minWorkers: 1,
-    // The scenario files and integration tests each in a fresh process (vitest's default for its `forks` pool),
-    // although nvdimmScenarios() asks for file-after-file workers: vitest makes one pool of each kind for every
-    // project, isolated as the root says, and without isolation it runs the projects one after another, so the
-    // other core would idle through the integration tests' tail. The unit tests are in a pool of their own
-    // (`threads`), which runs beside the other and file after file: 47 s of CPU instead of 79 s.
-    poolOptions: { threads: { isolate: false } },
+    // Two pools, each file after file in its workers, running beside each other. vitest makes one pool of each
+    // kind for every project, isolated as the root says, and without isolation it runs the projects of a pool one
+    // after another. Scenario files: worker processes (`forks`), which their QEMUs do not outlive, as
+    // `nvdimm-harness run` has them (nvdimmScenarios()). Unit and integration tests: threads, whose QEMUs
+    // (guest.integration.test.ts; the others' are under the CLI they run) die with the thread that started them.
+    // The unit project took 47 s of CPU instead of 79 s with a process per file.
+    poolOptions: { threads: { isolate: false }, forks: { isolate: false } },
     projects: [
       {
         // Pure: no QEMU, no network, no global setup; seconds on a machine with an empty cache.
@@ -45,8 +47,7 @@ export default defineConfig({
         test: { name: 'unit', include: ['harness/**/*.test.ts'], exclude: [INTEGRATION], testTimeout: 60_000, pool: 'threads' },
       },
       {
-        // Each file in a process of its own, which its QEMUs do not outlive.
-        test: { name: 'integration', include: [INTEGRATION], pool: 'forks', hookTimeout: VITEST_LIMIT_MS, testTimeout: VITEST_LIMIT_MS },
+        test: { name: 'integration', include: [INTEGRATION], pool: 'threads', hookTimeout: VITEST_LIMIT_MS, testTimeout: VITEST_LIMIT_MS },
       },
       nvdimmScenarios(),
     ],

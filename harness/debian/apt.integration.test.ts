@@ -8,10 +8,15 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SETTINGS } from '../settings.js';
-import { withDebianIndex } from './apt.js';
+import type { withDebianIndex as WithDebianIndex } from './apt.js';
 import { debianMirror } from './mirror.js';
 
 let cache: string;
+/** apt.ts as a process that has fetched nothing yet would have it (files share their worker's modules). */
+async function freshApt(): Promise<typeof WithDebianIndex> {
+  vi.resetModules();
+  return (await import('./apt.js')).withDebianIndex;
+}
 const indexes = () => readdirSync(join(cache, 'apt')).sort();
 const HOUR = 60 * 60 * 1000;
 
@@ -39,6 +44,7 @@ describe("Debian's package lists, shared through the cache", { timeout: 120_000 
   it('fetches fresh lists when the cached ones do not serve, and removes lists older than an hour and a half', async () => {
     const stale = emptyIndex(Date.now() - 2 * HOUR);
     const empty = emptyIndex(Date.now() - 60_000);
+    const withDebianIndex = await freshApt();
     const debs = await withDebianIndex('bookworm', debianMirror(), 'amd64', (apt) =>
       apt.downloadClosure(['busybox-static'], join(cache, 'debs1')),
     );
@@ -51,9 +57,7 @@ describe("Debian's package lists, shared through the cache", { timeout: 120_000 
 
   it("serves another process's fetch of the suite from those lists, without fetching them again", async () => {
     const before = indexes();
-    // A fresh copy of the module: nothing remembered in this process.
-    vi.resetModules();
-    const { withDebianIndex: anotherProcess } = await import('./apt.js');
+    const anotherProcess = await freshApt();
     const deps = await anotherProcess('bookworm', debianMirror(), 'amd64', (apt) => apt.dependencies('ndctl'));
     expect(deps).toContain('libndctl6');
     expect(indexes()).toEqual(before);
