@@ -104,36 +104,36 @@ const indexes = new Map<string, Promise<{ apt: AptRoot; fresh: boolean }>>();
 
 /**
  * Runs `use` with an apt root whose lists of `suite` are at most INDEX_FRESH_MS old, shared through the
- * cache (`apt/SUITE-ARCH-TIME`, read-only once published; each fetch downloads into a folder of its own). If
- * `use` fails on lists taken from the cache (the mirror may have replaced a package they name), the lists are
- * fetched again and `use` runs once more.
+ * cache (`apt/SUITE-ARCH-TIME-*`, read-only once its manifest is written; each fetch downloads into a folder of
+ * its own). If `use` fails on lists taken from the cache (the mirror may have replaced a package they name),
+ * the lists are fetched again and `use` runs once more.
  */
 export async function withDebianIndex<T>(suite: string, mirror: string, arch: string, use: (apt: AptRoot) => Promise<T>): Promise<T> {
-  const key = `${suite}-${arch}`;
-  const id = `${key} ${mirror}`;
-  if (!indexes.has(id)) indexes.set(id, debianIndex(key, suite, mirror, arch, false));
+  const id = `${suite}-${arch} ${mirror}`;
+  if (!indexes.has(id)) indexes.set(id, debianIndex(suite, mirror, arch, false));
   const { apt, fresh } = await indexes.get(id)!;
   try {
     return await use(apt);
   } catch (e) {
     if (fresh) throw e;
-    const again = debianIndex(key, suite, mirror, arch, true);
+    const again = debianIndex(suite, mirror, arch, true);
     indexes.set(id, again);
     return use((await again).apt);
   }
 }
 
 /**
- * The newest index of `key` in the cache that is fresh enough, else a new one. An index is fetched in place
+ * The newest index of the suite in the cache that is fresh enough, else a new one. An index is fetched in place
  * (apt's parsed lists name the files they were parsed from, so a moved root would be parsed again by its first
- * reader) and counts once its manifest.json is written; older and unfinished ones are removed.
+ * reader) and counts once its manifest.json is written; any older than INDEX_KEPT_MS, finished or not, is removed.
  */
-async function debianIndex(key: string, suite: string, mirror: string, arch: string, refetch: boolean) {
+async function debianIndex(suite: string, mirror: string, arch: string, refetch: boolean) {
   const root = cacheDir('apt');
   await mkdir(root, { recursive: true });
   const now = Date.now();
+  const named = new RegExp(`^${suite}-${arch}-(\\d+)-`);
   const entries = (await readdir(root))
-    .map((name) => ({ dir: join(root, name), time: Number(new RegExp(`^${key}-(\\d+)-`).exec(name)?.[1]) }))
+    .map((name) => ({ dir: join(root, name), time: Number(named.exec(name)?.[1]) }))
     .filter((e) => e.time);
   for (const old of entries.filter((e) => e.time < now - INDEX_KEPT_MS)) await rm(old.dir, { recursive: true, force: true });
   const manifest = (dir: string) => join(dir, 'manifest.json');
@@ -143,7 +143,7 @@ async function debianIndex(key: string, suite: string, mirror: string, arch: str
     .find((e) => (JSON.parse(readFileSync(manifest(e.dir), 'utf8')) as { mirror: string }).mirror === mirror);
   if (usable) return { apt: new AptRoot(usable.dir, suite, mirror, arch), fresh: false };
   // A name of its own, even for two processes starting in the same millisecond.
-  const dir = await mkdtemp(join(root, `${key}-${now}-`));
+  const dir = await mkdtemp(join(root, `${suite}-${arch}-${now}-`));
   const apt = new AptRoot(dir, suite, mirror, arch);
   try {
     await apt.update();
