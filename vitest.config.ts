@@ -1,7 +1,8 @@
+import { availableParallelism, totalmem } from 'node:os';
 import { relative } from 'node:path';
 import { defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
-import { setting } from './harness/settings.js';
+import { defaultJobs, SETTINGS, setting } from './harness/settings.js';
 import { nvdimmScenarios, VITEST_LIMIT_MS } from './harness/vitest/project.js';
 
 /** Tests that boot QEMU or run the CLI on real guests; every other *.test.ts is a pure unit test. */
@@ -30,8 +31,9 @@ class LongFilesFirst extends BaseSequencer {
 export default defineConfig({
   test: {
     sequence: { sequencer: LongFilesFirst },
-    // Scenario files and integration tests each boot guests: one file per core, within memory.
-    maxWorkers: setting('jobs'),
+    // Scenario files and integration tests each boot guests, and their two pools (below) run at once: each pool
+    // one file per core within half the memory, unless NVDIMM_HARNESS_JOBS says how many files each may run.
+    maxWorkers: process.env[SETTINGS.jobs.env] ? setting('jobs') : defaultJobs(availableParallelism(), totalmem() / 2),
     minWorkers: 1,
     // Two pools, each file after file in its workers, running beside each other. vitest makes one pool of each
     // kind for every project, isolated as the root says, and without isolation it runs the projects of a pool one
