@@ -2,12 +2,15 @@
  * `npm run bench` (bench/main.ts, outside the library so that importing the harness runs nothing): where the time goes, measured on this machine. Performance targets live here, never in
  * timed test assertions.
  *
- * - boot, N times each, interleaved so that the machine's drift hits all three alike, each kind first, second
- *   and third in turn (N a multiple of 3 balances them):
+ * - boot, N times each, interleaved so that the machine's drift hits all three alike, in the six orders of the
+ *   three kinds in turn (N a multiple of 6 balances them: each kind as often first, second and third, and right
+ *   after each other kind, since a boot's time here depends on what ran just before it);
  *   - floor: the harness's QEMU command line started directly, until the guest prints `NVH-READY` (sshd
  *     listens) on its serial console: no SSH at all, the least any harness could take;
  *   - harness: `Guest.boot` until the first SSH command has answered, split into its phases (spawn, console
- *     wait, SSH + QMP connect, first exec), and then a later command's round trip;
+ *     wait, SSH + QMP connect, first exec), and then a later command's round trip. Its own time is what it
+ *     takes beyond the guest's boot: its spawn beyond the floor's (which starts QEMU too), connect and first
+ *     exec;
  *   - raw: the same command from a shell polling `ssh` every 50 ms, as a script would do it;
  * - two guests booted at once through the harness, until both answered; one NVDIMM hot-plugged over QMP until
  *   the guest lists it;
@@ -47,7 +50,7 @@ import { SETTINGS } from '../harness/settings.js';
 
 const { values } = parseArgs({
   options: {
-    boots: { type: 'string', default: '5' },
+    boots: { type: 'string', default: '6' },
     suite: { type: 'boolean', default: true },
     image: { type: 'boolean', default: true },
     extras: { type: 'boolean', default: true },
@@ -103,6 +106,20 @@ steps:
   return plan(parseScenario(scenario, 'bench.yaml'), dir, env.machine, env.qemu.version);
 }
 
+/**
+ * The six orders of floor (0), harness (1) and raw (2), one per round in turn: over six rounds each kind boots
+ * as often first, second and third, and right after each other kind, so that neither position nor predecessor
+ * favours one. (A plain rotation put the harness right after the floor in two rounds of three.)
+ */
+const ORDERS = [
+  [0, 1, 2],
+  [1, 2, 0],
+  [2, 0, 1],
+  [2, 1, 0],
+  [1, 0, 2],
+  [0, 2, 1],
+];
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const summary = (xs: number[]) => ({ medianMs: median(xs), minMs: Math.min(...xs), maxMs: Math.max(...xs), runsMs: xs });
 
@@ -137,7 +154,13 @@ function launch(env: Environment, qmpSocket: string, sshPort: number, append: st
  * The harness's own QEMU command line (changed as the candidate says), started directly, until `NVH-READY` is
  * on its serial console; with the CPU time QEMU used until then.
  */
-async function floorBoot(env: Environment, p: Plan, dir: string, port: number, c = BASELINE): Promise<{ ms: number; cpuMs: number }> {
+async function floorBoot(
+  env: Environment,
+  p: Plan,
+  dir: string,
+  port: number,
+  c = BASELINE,
+): Promise<{ ms: number; cpuMs: number; spawnMs: number }> {
   const machine = c.ram === undefined ? p.machines.one! : { ...p.machines.one!, memory: { ...p.machines.one!.memory, ram: c.ram } };
   const built = c.image ? await guestImage(c.image) : env.image;
   const image = c.initramfs ? { ...built, initramfs: c.initramfs } : built;
@@ -149,6 +172,7 @@ async function floorBoot(env: Environment, p: Plan, dir: string, port: number, c
   if (c.bios) argv.push('-bios', c.bios);
   const started = Date.now();
   const qemu = execa(env.qemu.command, [...env.qemu.prefix, ...argv], { env: env.qemu.env, reject: false, buffer: false });
+  const spawnMs = Date.now() - started;
   let console = '';
   let cpuMs = 0;
   await new Promise<void>((resolve, reject) => {
@@ -165,7 +189,7 @@ async function floorBoot(env: Environment, p: Plan, dir: string, port: number, c
   const ms = Date.now() - started;
   qemu.kill('SIGKILL');
   await qemu;
-  return { ms, cpuMs };
+  return { ms, cpuMs, spawnMs };
 }
 
 /** User and system CPU time of a running process, from /proc (clock ticks of 10 ms). */
@@ -178,6 +202,8 @@ interface HarnessBoot {
   totalMs: number;
   spawnMs: number;
   consoleMs: number;
+  /** QEMU's CPU time when `NVH-READY` came: the guest's own boot, as the floor's `cpuMs`. */
+  consoleCpuMs: number;
   connectMs: number;
   execMs: number;
   /** A later command's round trip (median of COMMAND_ROUNDS `true`s): what every guest step pays on top of its work. */
@@ -192,6 +218,8 @@ async function harnessBoot(env: Environment, p: Plan, dir: string): Promise<Harn
   const started = Date.now();
   const guest = await Guest.launch(opts);
   const spawnMs = Date.now() - started;
+  let consoleCpuMs = 0;
+  void guest.console.waitFor(/^NVH-READY/).then(() => (consoleCpuMs = processCpuMs(guest.process.pid!)));
   try {
     await guest.ready();
     const execStarted = Date.now();
@@ -203,7 +231,7 @@ async function harnessBoot(env: Environment, p: Plan, dir: string): Promise<Harn
       await guest.exec('true');
       commands.push(Date.now() - t);
     }
-    return { totalMs: end - started, spawnMs, ...guest.bootPhases, execMs: end - execStarted, commandMs: median(commands) };
+    return { totalMs: end - started, spawnMs, ...guest.bootPhases, consoleCpuMs, execMs: end - execStarted, commandMs: median(commands) };
   } finally {
     await guest.stop();
   }
@@ -276,6 +304,7 @@ async function main(): Promise<void> {
     const port = 20000 + (process.pid % 20000);
     const floor: number[] = [];
     const floorCpu: number[] = [];
+    const floorSpawn: number[] = [];
     const harness: HarnessBoot[] = [];
     const raw: number[] = [];
     const kinds = [
@@ -283,31 +312,33 @@ async function main(): Promise<void> {
         const f = await floorBoot(env, p, dir, port);
         floor.push(f.ms);
         floorCpu.push(f.cpuMs);
+        floorSpawn.push(f.spawnMs);
       },
       async () => void harness.push(await harnessBoot(env, p, dir)),
       async () => void raw.push(await rawBoot(env, p, dir, port)),
     ];
     for (let i = 0; i < n; i++) {
-      // Each kind goes first, second and third in turn: what one boot leaves behind (a killed QEMU's memory
-      // being freed) must not always slow down the same kind.
-      for (let k = 0; k < kinds.length; k++) await kinds[(i + k) % kinds.length]!();
+      for (const k of ORDERS[i % ORDERS.length]!) await kinds[k]!();
       console.log(`boot ${i + 1}/${n}: floor ${floor.at(-1)} ms, harness ${harness.at(-1)!.totalMs} ms, raw ${raw.at(-1)} ms`);
     }
     const phase = (k: keyof HarnessBoot) => median(harness.map((h) => h[k]));
     const overhead = median(harness.map((h) => h.totalMs)) - median(floor);
+    const own = harness.map((h) => h.spawnMs - median(floorSpawn) + h.connectMs + h.execMs);
     results.boot = {
-      floor: { ...summary(floor), qemuCpu: summary(floorCpu) },
+      floor: { ...summary(floor), qemuCpu: summary(floorCpu), spawnMedianMs: median(floorSpawn) },
       harness: {
         ...summary(harness.map((h) => h.totalMs)),
         phasesMedianMs: { spawn: phase('spawnMs'), console: phase('consoleMs'), connect: phase('connectMs'), exec: phase('execMs') },
+        consoleQemuCpu: summary(harness.map((h) => h.consoleCpuMs)),
         commandMs: phase('commandMs'),
       },
       raw: summary(raw),
       harnessOverFloorMs: overhead,
       harnessOverFloorRatio: +(median(harness.map((h) => h.totalMs)) / median(floor)).toFixed(3),
+      harnessOwn: summary(own),
     };
     console.log(
-      `boot, median of ${n}: floor ${median(floor)} ms (QEMU CPU ${median(floorCpu)} ms), harness ${median(harness.map((h) => h.totalMs))} ms (+${overhead} ms; spawn ${phase('spawnMs')}, console ${phase('consoleMs')}, connect ${phase('connectMs')}, exec ${phase('execMs')}; a later command ${phase('commandMs')} ms), raw ${median(raw)} ms`,
+      `boot, median of ${n}: floor ${median(floor)} ms (QEMU CPU ${median(floorCpu)} ms, spawn ${median(floorSpawn)} ms), harness ${median(harness.map((h) => h.totalMs))} ms (+${overhead} ms; spawn ${phase('spawnMs')}, console ${phase('consoleMs')} (QEMU CPU ${phase('consoleCpuMs')} ms), connect ${phase('connectMs')}, exec ${phase('execMs')}; its own time ${median(own)} ms; a later command ${phase('commandMs')} ms), raw ${median(raw)} ms`,
     );
     if (values.extras) {
       const two: number[] = [];
