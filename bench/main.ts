@@ -4,7 +4,7 @@
  *
  * - boot, N times each, interleaved so that the machine's drift hits all three alike, in the six orders of the
  *   three kinds in turn (N a multiple of 6 balances them: each kind as often first, second and third, and right
- *   after each other kind, since a boot's time here depends on what ran just before it);
+ *   after each other kind, in case a boot's time here depends on what ran just before it);
  *   - floor: the harness's QEMU command line started directly, until the guest prints `NVH-READY` (sshd
  *     listens) on its serial console: no SSH at all, the least any harness could take;
  *   - harness: `Guest.boot` until the first SSH command has answered, split into its phases (spawn, console
