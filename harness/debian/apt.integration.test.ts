@@ -55,6 +55,19 @@ describe("Debian's package lists, shared through the cache", { timeout: 120_000 
     expect(now).toHaveLength(2);
   });
 
+  it('fetches the lists again after a fetch of them failed, instead of failing with that fetch for the rest of the process', async () => {
+    const withDebianIndex = await freshApt();
+    // Nothing listens on port 9 of the loopback: apt-get update fails at once.
+    const fetch = () =>
+      withDebianIndex('bookworm', 'http://127.0.0.1:9/debian', 'amd64', (apt) => apt.dependencies('ndctl')).catch((e: Error) => e);
+    const first = await fetch();
+    expect(first).toBeInstanceOf(Error);
+    expect((first as Error).message).toMatch(/apt-get update failed/);
+    const second = await fetch();
+    expect(second).toBeInstanceOf(Error);
+    expect(second).not.toBe(first);
+  });
+
   it("serves another process's fetch of the suite from those lists, without fetching them again", async () => {
     const before = indexes();
     const anotherProcess = await freshApt();

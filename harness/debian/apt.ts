@@ -43,6 +43,9 @@ export class AptRoot {
       // apt-cache parsed the suite's lists again, about 1 s each for sid.
       ...o('Dir::Cache::pkgcache', 'pkgcache.bin'),
       ...o('Dir::Cache::srcpkgcache', ''),
+      // A list that could not be fetched fails `apt-get update` (apt 2.1.16 on; older apt ignores this), instead of
+      // leaving an index without it, which the cache would then hand to every fetch of the suite for half an hour.
+      ...o('APT::Update::Error-Mode', 'any'),
       ...o('Debug::NoLocking', '1'),
       ...o('APT::Architecture', arch),
       ...o('APT::Architectures', arch),
@@ -110,15 +113,19 @@ const indexes = new Map<string, Promise<{ apt: AptRoot; fresh: boolean }>>();
  */
 export async function withDebianIndex<T>(suite: string, mirror: string, arch: string, use: (apt: AptRoot) => Promise<T>): Promise<T> {
   const id = `${suite}-${arch} ${mirror}`;
-  if (!indexes.has(id)) indexes.set(id, debianIndex(suite, mirror, arch, false));
-  const { apt, fresh } = await indexes.get(id)!;
+  // A fetch that failed (the network, the mirror) is not remembered: the next fetch in this process tries again.
+  const remember = (refetch: boolean) => {
+    const index = debianIndex(suite, mirror, arch, refetch);
+    indexes.set(id, index);
+    index.catch(() => indexes.get(id) === index && indexes.delete(id));
+    return index;
+  };
+  const { apt, fresh } = await (indexes.get(id) ?? remember(false));
   try {
     return await use(apt);
   } catch (e) {
     if (fresh) throw e;
-    const again = debianIndex(suite, mirror, arch, true);
-    indexes.set(id, again);
-    return use((await again).apt);
+    return use((await remember(true)).apt);
   }
 }
 
